@@ -1,0 +1,2 @@
+//! The `polc` command-line interface.
+fn main() {}

@@ -1,0 +1,167 @@
+//! The policy set's source files.
+//!
+//! The library never reads the file system: the CLI (or a test) loads the
+//! files and hands them over as a [`SourceSet`]. Files are kept in sorted
+//! path order, so that the order in which they were given never changes the
+//! output.
+
+use codespan_reporting::files::{self, Files};
+use std::ops::Range;
+
+/// Index of a file in a [`SourceSet`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// One policy file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as shown to the user (as given on the command line, joined
+    /// with the file's path inside a directory).
+    pub name: String,
+    /// The text, or `None` when the bytes were not valid UTF-8.
+    pub text: Option<String>,
+    /// Byte offset of the first invalid byte when the file is not UTF-8.
+    pub invalid_utf8_at: Option<usize>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(name: String, bytes: Vec<u8>) -> Self {
+        let (text, invalid_utf8_at) = match String::from_utf8(bytes) {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e.utf8_error().valid_up_to())),
+        };
+        let line_starts = text
+            .as_deref()
+            .map(|t| files::line_starts(t).collect())
+            .unwrap_or_else(|| vec![0]);
+        SourceFile {
+            name,
+            text,
+            invalid_utf8_at,
+            line_starts,
+        }
+    }
+
+    /// The text, or the empty string for a file that is not UTF-8.
+    #[must_use]
+    pub fn source(&self) -> &str {
+        self.text.as_deref().unwrap_or("")
+    }
+
+    /// 0-based line index of a byte offset.
+    #[must_use]
+    pub fn line_index_of(&self, byte: usize) -> usize {
+        match self.line_starts.binary_search(&byte) {
+            Ok(line) => line,
+            Err(next) => next.saturating_sub(1),
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts characters.
+    #[must_use]
+    pub fn line_col(&self, byte: usize) -> (usize, usize) {
+        let line = self.line_index_of(byte);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let src = self.source();
+        let byte = byte.min(src.len());
+        let col = src
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// Every file of a policy set, sorted by name.
+#[derive(Debug, Default, Clone)]
+pub struct SourceSet {
+    files: Vec<SourceFile>,
+}
+
+impl SourceSet {
+    /// Builds a set from `(display name, bytes)` pairs. The files are sorted
+    /// by name, so the order of `files` does not matter.
+    #[must_use]
+    pub fn new(mut files: Vec<(String, Vec<u8>)>) -> Self {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.dedup_by(|a, b| a.0 == b.0);
+        SourceSet {
+            files: files
+                .into_iter()
+                .map(|(name, bytes)| SourceFile::new(name, bytes))
+                .collect(),
+        }
+    }
+
+    /// Adds one more file after construction (used for the schema file,
+    /// which is not a policy file but can carry diagnostics).
+    pub fn add(&mut self, name: String, bytes: Vec<u8>) -> FileId {
+        self.files.push(SourceFile::new(name, bytes));
+        FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// All file ids, in order.
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len()).map(|i| FileId(u32::try_from(i).unwrap_or(u32::MAX)))
+    }
+
+    /// The file behind an id.
+    ///
+    /// # Panics
+    /// Never for ids produced by this set.
+    #[must_use]
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// Number of files.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    fn get(&self, id: FileId) -> Result<&SourceFile, files::Error> {
+        self.files.get(id.0 as usize).ok_or(files::Error::FileMissing)
+    }
+}
+
+impl<'a> Files<'a> for SourceSet {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, files::Error> {
+        Ok(self.get(id)?.name.as_str())
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, files::Error> {
+        Ok(self.get(id)?.source())
+    }
+
+    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, files::Error> {
+        Ok(self.get(id)?.line_index_of(byte_index))
+    }
+
+    fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, files::Error> {
+        let file = self.get(id)?;
+        let start = *file
+            .line_starts
+            .get(line_index)
+            .ok_or(files::Error::LineTooLarge {
+                given: line_index,
+                max: file.line_starts.len() - 1,
+            })?;
+        let end = file
+            .line_starts
+            .get(line_index + 1)
+            .copied()
+            .unwrap_or(file.source().len());
+        Ok(start..end)
+    }
+}
