@@ -1,2 +1,7 @@
-//! The `polc` command-line interface.
-fn main() {}
+//! The `polc` binary: a thin shell around the library.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

@@ -22,11 +22,15 @@ pub struct SourceFile {
     pub text: Option<String>,
     /// Byte offset of the first invalid byte when the file is not UTF-8.
     pub invalid_utf8_at: Option<usize>,
+    /// The directory of the file relative to the policy set's root, with `/`
+    /// separators (`""` for a file at the root). `file()` paths are relative
+    /// to it.
+    pub dir: String,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
-    fn new(name: String, bytes: Vec<u8>) -> Self {
+    fn new(name: String, dir: String, bytes: Vec<u8>) -> Self {
         let (text, invalid_utf8_at) = match String::from_utf8(bytes) {
             Ok(t) => (Some(t), None),
             Err(e) => (None, Some(e.utf8_error().valid_up_to())),
@@ -39,6 +43,7 @@ impl SourceFile {
             name,
             text,
             invalid_utf8_at,
+            dir,
             line_starts,
         }
     }
@@ -79,16 +84,36 @@ pub struct SourceSet {
 }
 
 impl SourceSet {
-    /// Builds a set from `(display name, bytes)` pairs. The files are sorted
-    /// by name, so the order of `files` does not matter.
+    /// Builds a set from `(display name, bytes)` pairs, all at the root of
+    /// the policy set. The files are sorted by name, so the order of `files`
+    /// does not matter.
     #[must_use]
-    pub fn new(mut files: Vec<(String, Vec<u8>)>) -> Self {
+    pub fn new(files: Vec<(String, Vec<u8>)>) -> Self {
+        Self::from_tree(
+            "",
+            files
+                .into_iter()
+                .map(|(name, bytes)| (name, bytes))
+                .collect(),
+        )
+    }
+
+    /// Builds a set from files below a root directory: `files` holds
+    /// `(path relative to the root with / separators, bytes)`; each file is
+    /// shown as `root/path` (or `path` when `root` is empty). Sorted by path.
+    #[must_use]
+    pub fn from_tree(root: &str, mut files: Vec<(String, Vec<u8>)>) -> Self {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
+        let root = root.trim_end_matches('/');
         SourceSet {
             files: files
                 .into_iter()
-                .map(|(name, bytes)| SourceFile::new(name, bytes))
+                .map(|(rel, bytes)| {
+                    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+                    let name = if root.is_empty() { rel } else { format!("{root}/{rel}") };
+                    SourceFile::new(name, dir, bytes)
+                })
                 .collect(),
         }
     }
@@ -96,7 +121,7 @@ impl SourceSet {
     /// Adds one more file after construction (used for the schema file,
     /// which is not a policy file but can carry diagnostics).
     pub fn add(&mut self, name: String, bytes: Vec<u8>) -> FileId {
-        self.files.push(SourceFile::new(name, bytes));
+        self.files.push(SourceFile::new(name, String::new(), bytes));
         FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }
 

@@ -5,6 +5,7 @@
 //! broken policy file. The built-in schema for Claude Desktop (third-party
 //! inference) is embedded in the binary.
 
+pub mod doc;
 pub mod model;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};

@@ -1,0 +1,276 @@
+//! Conditions and cross-key rules from the schema.
+
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::resolve::Effective;
+use crate::schema::Schema;
+use crate::schema::model::{Cond, Rule, RuleKind, RuleScope, RuleSeverity};
+use crate::span::Span;
+use crate::value::{Val, Value};
+use serde_json::Value as Json;
+
+/// Access to values by path (`key` or `key.field.field`).
+pub trait Lookup {
+    /// The value at `path` and the span of the statement or field that set it.
+    fn get(&self, path: &str) -> Option<(&Val, Span)>;
+}
+
+/// Paths into a profile's effective configuration.
+pub struct EffLookup<'a> {
+    /// The effective configuration.
+    pub eff: &'a Effective,
+}
+
+impl Lookup for EffLookup<'_> {
+    fn get(&self, path: &str) -> Option<(&Val, Span)> {
+        let mut parts = path.split('.');
+        let first = parts.next()?;
+        let ev = self.eff.get(first)?;
+        let mut cur = (&ev.value, ev.last_span());
+        for part in parts {
+            let f = cur.0.field(part)?;
+            cur = (&f.value, f.name_span);
+        }
+        Some(cur)
+    }
+}
+
+/// Paths into one object value (for the rules of an object type).
+pub struct ObjectLookup<'a> {
+    /// The object.
+    pub object: &'a Val,
+}
+
+impl Lookup for ObjectLookup<'_> {
+    fn get(&self, path: &str) -> Option<(&Val, Span)> {
+        let mut cur: Option<(&Val, Span)> = None;
+        for part in path.split('.') {
+            let base = cur.map_or(self.object, |c| c.0);
+            let f = base.field(part)?;
+            cur = Some((&f.value, f.name_span));
+        }
+        cur
+    }
+}
+
+/// Whether a value equals a JSON value from the schema.
+#[must_use]
+pub fn json_matches(v: &Val, j: &Json) -> bool {
+    match (&v.kind, j) {
+        (Value::Str(s), Json::String(t)) => **s == **t,
+        (Value::Bool(a), Json::Bool(b)) => a == b,
+        (Value::Int(a), Json::Number(n)) => n.as_i64() == Some(*a),
+        (Value::Float(a), Json::Number(n)) => n.as_f64().is_some_and(|b| (a - b).abs() < f64::EPSILON),
+        (Value::List(items), Json::Array(js)) => items.len() == js.len() && items.iter().zip(js).all(|(a, b)| json_matches(a, b)),
+        _ => false,
+    }
+}
+
+/// Evaluates a condition.
+pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
+    match cond {
+        Cond::Set(p) => l.get(p).is_some(),
+        Cond::Unset(p) => l.get(p).is_none(),
+        Cond::Eq(p, j) => l.get(p).is_some_and(|(v, _)| json_matches(v, j)),
+        Cond::Ne(p, j) => l.get(p).is_some_and(|(v, _)| !json_matches(v, j)),
+        Cond::In(p, js) => l.get(p).is_some_and(|(v, _)| js.iter().any(|j| json_matches(v, j))),
+        Cond::Contains(p, j) => l
+            .get(p)
+            .and_then(|(v, _)| v.as_list())
+            .is_some_and(|items| items.iter().any(|i| json_matches(i, j))),
+        Cond::StartsWith(p, prefix) => l.get(p).and_then(|(v, _)| v.as_str()).is_some_and(|s| s.starts_with(prefix.as_str())),
+        Cond::All(cs) => cs.iter().all(|c| eval(c, l)),
+        Cond::Any(cs) => cs.iter().any(|c| eval(c, l)),
+        Cond::Not(c) => !eval(c, l),
+    }
+}
+
+/// The paths a condition mentions, in order, without repeats.
+fn paths<'c>(cond: &'c Cond, out: &mut Vec<&'c str>) {
+    match cond {
+        Cond::Set(p) | Cond::Unset(p) | Cond::Eq(p, _) | Cond::Ne(p, _) | Cond::In(p, _) | Cond::Contains(p, _) | Cond::StartsWith(p, _) => {
+            if !out.contains(&p.as_str()) {
+                out.push(p);
+            }
+        }
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| paths(c, out)),
+        Cond::Not(c) => paths(c, out),
+    }
+}
+
+/// Secondary labels: "`X` is set here" for each path of `cond` that has a value.
+fn why_labels(cond: Option<&Cond>, l: &dyn Lookup, mut d: Diagnostic, skip: Span) -> Diagnostic {
+    let mut ps = Vec::new();
+    if let Some(c) = cond {
+        paths(c, &mut ps);
+    }
+    for p in ps {
+        if let Some((v, span)) = l.get(p) {
+            if span == skip {
+                continue;
+            }
+            let shown = match &v.kind {
+                Value::Str(s) if s.len() <= 40 => format!("`{p}` is `{s}` here"),
+                Value::Bool(b) => format!("`{p}` is {b} here"),
+                _ => format!("`{p}` is set here"),
+            };
+            d = d.secondary(span, shown);
+        }
+    }
+    d
+}
+
+/// Checks one rule.
+///
+/// `anchor` is where to point when nothing more precise exists (the profile
+/// name, or the object), `where_` says what is being checked ("in profile
+/// `us`", "in an McpServer object").
+pub fn check_rule(
+    rule: &Rule,
+    l: &dyn Lookup,
+    concrete: bool,
+    anchor: Span,
+    where_: &str,
+    _schema: &Schema,
+    diags: &mut Diagnostics,
+) {
+    if let Some(w) = &rule.when {
+        if !eval(w, l) {
+            return;
+        }
+    }
+    let presence = matches!(
+        rule.kind,
+        RuleKind::Requires | RuleKind::RequiredWhen | RuleKind::AtLeastOneOf
+    );
+    let scope = rule.scope.unwrap_or(if presence || rule.completeness {
+        RuleScope::Concrete
+    } else {
+        RuleScope::All
+    });
+    let lower_bound_applies = concrete || scope == RuleScope::All;
+    if presence && !lower_bound_applies {
+        return;
+    }
+    if !presence && rule.kind != RuleKind::ExactlyOneOf && !lower_bound_applies && scope == RuleScope::Concrete {
+        return;
+    }
+    let warning = rule.severity == Some(RuleSeverity::Warning);
+    let code_for = |default: Code| {
+        if warning {
+            Code::SuspiciousCombination
+        } else if rule.completeness {
+            Code::IncompleteProvider
+        } else {
+            default
+        }
+    };
+    let finish = |d: Diagnostic| {
+        let mut d = d.note(format!("rule `{}`", rule.id));
+        if let Some(h) = &rule.help {
+            d = d.help(h.clone());
+        }
+        if warning {
+            d = d.with_severity(Severity::Warning);
+        }
+        d
+    };
+    // Alternatives as (label, present?, span).
+    let alternatives = || -> Vec<(String, Option<Span>)> {
+        let mut alts: Vec<(String, Option<Span>)> = rule
+            .paths
+            .iter()
+            .map(|p| (format!("`{p}`"), l.get(p).map(|(_, s)| s)))
+            .collect();
+        for o in &rule.options {
+            let present = eval(&o.cond, l);
+            let mut ps = Vec::new();
+            paths(&o.cond, &mut ps);
+            let span = ps.iter().find_map(|p| l.get(p).map(|(_, s)| s)).unwrap_or(anchor);
+            alts.push((o.label.clone(), present.then_some(span)));
+        }
+        alts
+    };
+    match rule.kind {
+        RuleKind::Requires => {
+            let Some(key) = &rule.key else { return };
+            let Some((_, kspan)) = l.get(key) else { return };
+            let missing: Vec<&String> = rule.paths.iter().filter(|p| l.get(p).is_none()).collect();
+            if missing.is_empty() {
+                return;
+            }
+            let names: Vec<String> = missing.iter().map(|p| format!("`{p}`")).collect();
+            let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
+                .primary(kspan, format!("`{key}` needs {}", names.join(", ")))
+                .secondary(anchor, format!("{where_} it is not set"));
+            diags.push(finish(why_labels(rule.when.as_ref(), l, d, kspan)));
+        }
+        RuleKind::RequiredWhen => {
+            let Some(key) = &rule.key else { return };
+            if l.get(key).is_some() {
+                return;
+            }
+            let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
+                .primary(anchor, format!("`{key}` is not set {where_}"));
+            diags.push(finish(why_labels(rule.when.as_ref(), l, d, anchor)));
+        }
+        RuleKind::AtLeastOneOf | RuleKind::ExactlyOneOf => {
+            let alts = alternatives();
+            let present: Vec<&(String, Option<Span>)> = alts.iter().filter(|a| a.1.is_some()).collect();
+            if present.is_empty() && (rule.kind == RuleKind::AtLeastOneOf || lower_bound_applies) {
+                let labels: Vec<&str> = alts.iter().map(|a| a.0.as_str()).collect();
+                let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
+                    .primary(anchor, format!("none of these is set {where_}"))
+                    .note(format!("set one of: {}", labels.join("; ")));
+                diags.push(finish(why_labels(rule.when.as_ref(), l, d, anchor)));
+            } else if present.len() > 1 && rule.kind == RuleKind::ExactlyOneOf {
+                let mut d = Diagnostic::new(if warning { Code::SuspiciousCombination } else { Code::TooManyAlternatives }, rule.message.clone());
+                for (i, (label, span)) in present.iter().enumerate() {
+                    let span = span.unwrap_or(anchor);
+                    d = if i == 0 { d.primary(span, format!("{label} here")) } else { d.secondary(span, format!("and {label} here")) };
+                }
+                diags.push(finish(d.note("exactly one of these may be set")));
+            }
+        }
+        RuleKind::Conflicts => {
+            let alts = alternatives();
+            let present: Vec<&(String, Option<Span>)> = alts.iter().filter(|a| a.1.is_some()).collect();
+            if present.len() > 1 {
+                let mut d = Diagnostic::new(code_for(Code::ConflictingKeys), rule.message.clone());
+                let last = present.len() - 1;
+                d = d.primary(present[last].1.unwrap_or(anchor), format!("{} here", present[last].0));
+                for (label, span) in &present[..last] {
+                    d = d.secondary(span.unwrap_or(anchor), format!("conflicts with {label} here"));
+                }
+                diags.push(finish(d));
+            }
+        }
+        RuleKind::Implies => {
+            let Some(then) = &rule.then else { return };
+            if eval(then, l) {
+                return;
+            }
+            let mut ps = Vec::new();
+            if let Some(w) = &rule.when {
+                paths(w, &mut ps);
+            }
+            let primary = ps.iter().rev().find_map(|p| l.get(p).map(|(_, s)| s)).unwrap_or(anchor);
+            let positive = matches!(then, Cond::Set(_) | Cond::Eq(..) | Cond::In(..) | Cond::Contains(..) | Cond::StartsWith(..) | Cond::All(_) | Cond::Any(_));
+            let code = code_for(if positive { Code::MissingDependency } else { Code::ConflictingKeys });
+            let mut d = Diagnostic::new(code, rule.message.clone()).primary(primary, "here");
+            let mut tps = Vec::new();
+            paths(then, &mut tps);
+            for p in tps {
+                if let Some((_, s)) = l.get(p) {
+                    if s != primary {
+                        d = d.secondary(s, format!("`{p}` here"));
+                    }
+                }
+            }
+            if primary == anchor {
+                diags.push(finish(d));
+            } else {
+                diags.push(finish(why_labels(rule.when.as_ref(), l, d, primary)));
+            }
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Checking one value against its schema type.
+
+use super::format::{self, FormatError};
+use super::rules::{self, ObjectLookup};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::schema::Schema;
+use crate::schema::model::{Deprecation, TypeDef};
+use crate::span::Span;
+use crate::suggest::did_you_mean;
+use crate::value::{Val, Value};
+
+/// What is being checked, for messages.
+pub struct Ctx<'a> {
+    /// The schema.
+    pub schema: &'a Schema,
+    /// The key (and field path) being checked, e.g. `managedMcpServers[0].url`.
+    pub path: String,
+    /// The value is a secret: never print it.
+    pub secret: bool,
+    /// Objects may be partial (a `+=` adds fields to an inherited object).
+    pub partial: bool,
+}
+
+impl Ctx<'_> {
+    fn at(&self, path: String, secret: bool) -> Ctx<'_> {
+        Ctx {
+            schema: self.schema,
+            path,
+            secret: self.secret || secret,
+            partial: false,
+        }
+    }
+}
+
+/// Describes a type for messages: "an integer from 1 to 72".
+#[must_use]
+pub fn describe(ty: &TypeDef, schema: &Schema) -> String {
+    match ty {
+        TypeDef::String { values, format, .. } => {
+            if !values.is_empty() {
+                format!("one of {}", quote_list(values))
+            } else if let Some(f) = format {
+                format::describe(*f).to_string()
+            } else {
+                "a string".to_string()
+            }
+        }
+        TypeDef::Integer { min, max } => match (min, max) {
+            (Some(a), Some(b)) => format!("an integer from {a} to {b}"),
+            (Some(a), None) => format!("an integer of at least {a}"),
+            (None, Some(b)) => format!("an integer of at most {b}"),
+            (None, None) => "an integer".to_string(),
+        },
+        TypeDef::Number { .. } => "a number".to_string(),
+        TypeDef::Boolean => "`true` or `false`".to_string(),
+        TypeDef::List { items, .. } => format!("a list of {}", plural(items, schema)),
+        TypeDef::Map { values, .. } => format!("an object whose values are {}", plural(values, schema)),
+        TypeDef::Object { name } => format!("{} object", article(name)),
+        TypeDef::Union { variants } => {
+            let parts: Vec<String> = variants.iter().map(|v| describe(v, schema)).collect();
+            parts.join(" or ")
+        }
+    }
+}
+
+fn plural(ty: &TypeDef, schema: &Schema) -> String {
+    match ty {
+        TypeDef::String { values, .. } if values.is_empty() => "strings".to_string(),
+        TypeDef::Object { name } => format!("{name} objects"),
+        TypeDef::Boolean => "booleans".to_string(),
+        TypeDef::Integer { .. } => "integers".to_string(),
+        other => describe(other, schema),
+    }
+}
+
+fn article(name: &str) -> String {
+    let vowel = name.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
+fn quote_list(values: &[String]) -> String {
+    let q: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    q.join(", ")
+}
+
+/// Checks `v` against `ty`, reporting into `diags`.
+pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics) {
+    match (ty, &v.kind) {
+        (_, Value::Env(_)) => {
+            let takes_string = match ty {
+                TypeDef::String { .. } => true,
+                TypeDef::Union { variants } => variants.iter().any(|v| matches!(v, TypeDef::String { .. })),
+                _ => false,
+            };
+            if !takes_string {
+                mismatch(v, ty, ctx, diags, Some("`env()` gives a string"));
+            }
+        }
+        (TypeDef::Union { variants }, _) => {
+            let kind = value_kind(v);
+            match variants.iter().find(|t| crate::schema::type_kind(t) == kind) {
+                Some(t) => check_value(v, t, ctx, diags),
+                None => mismatch(v, ty, ctx, diags, None),
+            }
+        }
+        (TypeDef::String { .. }, Value::Template(_)) => {}
+        (TypeDef::String { format, values, deprecated_values, max_length, min_length }, Value::Str(s)) => {
+            if !values.is_empty() && !values.iter().any(|x| x == &**s) {
+                if let Some(dep) = deprecated_values.iter().find(|d| d.value == **s) {
+                    diags.push(deprecation(
+                        Code::DeprecatedValue,
+                        format!("`{}` is a deprecated value of `{}`", dep.value, ctx.path),
+                        v.span,
+                        &dep.deprecation,
+                    ));
+                } else {
+                    let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
+                    let mut d = Diagnostic::new(Code::InvalidEnumValue, format!("{shown} is not a valid value of `{}`", ctx.path))
+                        .primary(v.span, format!("expected one of {}", quote_list(values)));
+                    if !ctx.secret {
+                        if let Some(sug) = did_you_mean(s, values.iter().map(String::as_str)) {
+                            d = d.help(format!("did you mean `{sug}`?"));
+                        }
+                    }
+                    if d.help.is_none() {
+                        d = d.help(format!("use one of {}", quote_list(values)));
+                    }
+                    diags.push(d);
+                }
+            }
+            let len = s.chars().count();
+            if let Some(max) = max_length {
+                if len > *max as usize {
+                    diags.push(
+                        Diagnostic::new(Code::OutOfRange, format!("`{}` is {len} characters long; the limit is {max}", ctx.path))
+                            .primary(v.span, format!("{len} characters"))
+                            .help(format!("shorten it to at most {max} characters")),
+                    );
+                }
+            }
+            if let Some(min) = min_length {
+                if len < *min as usize {
+                    diags.push(
+                        Diagnostic::new(Code::OutOfRange, format!("`{}` must not be empty", ctx.path))
+                            .primary(v.span, "empty")
+                            .help("give it a value, or `unset` the key"),
+                    );
+                }
+            }
+            if let Some(f) = format {
+                match format::check(*f, s) {
+                    Ok(()) => {}
+                    Err(FormatError::Credentials) => diags.push(
+                        Diagnostic::new(Code::CredentialsInUrl, format!("the URL of `{}` embeds credentials", ctx.path))
+                            .primary(v.span, "`user:password@` in the URL")
+                            .help("the app rejects URLs with embedded credentials and fails to load the configuration; pass credentials through the key's credential settings or a helper"),
+                    ),
+                    Err(FormatError::Invalid(expected)) => {
+                        let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
+                        diags.push(
+                            Diagnostic::new(Code::InvalidFormat, format!("{shown} is not a valid value of `{}`", ctx.path))
+                                .primary(v.span, format!("expected {expected}"))
+                                .help(format!("`{}` takes {expected}", ctx.path)),
+                        );
+                    }
+                }
+            }
+        }
+        (TypeDef::Integer { min, max }, Value::Int(i)) => {
+            let low = min.is_some_and(|m| *i < m);
+            let high = max.is_some_and(|m| *i > m);
+            if low || high {
+                diags.push(
+                    Diagnostic::new(Code::OutOfRange, format!("{i} is out of range for `{}`", ctx.path))
+                        .primary(v.span, format!("expected {}", describe(ty, ctx.schema)))
+                        .help(range_help(*min, *max)),
+                );
+            }
+        }
+        (TypeDef::Number { min, exclusive_min, max }, Value::Int(_) | Value::Float(_)) => {
+            #[allow(clippy::cast_precision_loss)]
+            let x = match v.kind {
+                Value::Int(i) => i as f64,
+                Value::Float(f) => f,
+                _ => 0.0,
+            };
+            let low = min.is_some_and(|m| if *exclusive_min { x <= m } else { x < m });
+            let high = max.is_some_and(|m| x > m);
+            if low || high {
+                let lo = min.map(|m| format!("{} {m}", if *exclusive_min { "greater than" } else { "at least" }));
+                let hi = max.map(|m| format!("at most {m}"));
+                let want: Vec<String> = lo.into_iter().chain(hi).collect();
+                diags.push(
+                    Diagnostic::new(Code::OutOfRange, format!("{} is out of range for `{}`", crate::value::format_float(x), ctx.path))
+                        .primary(v.span, format!("expected a number {}", want.join(" and ")))
+                        .help(format!("use a number {}", want.join(" and "))),
+                );
+            }
+        }
+        (TypeDef::Boolean, Value::Bool(_)) => {}
+        (TypeDef::List { items, identity, unique }, Value::List(elements)) => {
+            for (i, e) in elements.iter().enumerate() {
+                check_value(e, items, &ctx.at(format!("{}[{i}]", ctx.path), false), diags);
+            }
+            duplicates(elements, identity.as_deref(), *unique, &ctx.path, diags);
+        }
+        (TypeDef::Map { values, key_format }, Value::Object(fields)) => {
+            for f in fields.iter() {
+                if let Some(kf) = key_format {
+                    if let Err(FormatError::Invalid(expected)) = format::check(*kf, &f.name) {
+                        diags.push(
+                            Diagnostic::new(Code::InvalidFormat, format!("`{}` is not a valid key of `{}`", f.name, ctx.path))
+                                .primary(f.name_span, format!("expected {expected}"))
+                                .help(format!("keys of `{}` are {expected}s", ctx.path)),
+                        );
+                    }
+                }
+                check_value(&f.value, values, &ctx.at(format!("{}.{}", ctx.path, f.name), false), diags);
+            }
+        }
+        (TypeDef::Object { name }, Value::Object(fields)) => {
+            let Some(obj) = ctx.schema.object_type(name) else { return };
+            for f in fields.iter() {
+                match obj.fields.iter().find(|d| *d.name == *f.name) {
+                    Some(def) => {
+                        if let Some(dep) = &def.deprecated {
+                            diags.push(deprecation(
+                                Code::DeprecatedKey,
+                                format!("field `{}` of `{}` is deprecated", f.name, ctx.path),
+                                f.name_span,
+                                dep,
+                            ));
+                        }
+                        let inner = ctx.at(format!("{}.{}", ctx.path, f.name), def.secret);
+                        if def.secret {
+                            if let Value::Str(_) = f.value.kind {
+                                diags.push(plaintext_secret(&inner.path, f.value.span));
+                            }
+                        }
+                        check_value(&f.value, &def.ty, &inner, diags);
+                    }
+                    None if obj.open => {}
+                    None => {
+                        let names: Vec<&str> = obj.fields.iter().map(|d| d.name.as_str()).collect();
+                        let mut d = Diagnostic::new(Code::UnknownObjectField, format!("{} has no field `{}`", article(name), f.name))
+                            .primary(f.name_span, "unknown field");
+                        d = match did_you_mean(&f.name, names.iter().copied()) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help(format!("the fields of {} are: {}", article(name), names.join(", "))),
+                        };
+                        diags.push(d);
+                    }
+                }
+            }
+            if !ctx.partial {
+                for def in obj.fields.iter().filter(|d| d.required) {
+                    if !fields.iter().any(|f| *f.name == *def.name) {
+                        diags.push(
+                            Diagnostic::new(Code::MissingField, format!("{} needs the field `{}`", article(name), def.name))
+                                .primary(v.span, format!("`{}` is missing", def.name))
+                                .help(if def.doc.is_empty() {
+                                    format!("add `{} = ...`", def.name)
+                                } else {
+                                    format!("add `{} = ...`: {}", def.name, def.doc)
+                                }),
+                        );
+                    }
+                }
+                let lookup = ObjectLookup { object: v };
+                for rule in &obj.rules {
+                    rules::check_rule(rule, &lookup, true, v.span, &format!("in {}", article(name)), ctx.schema, diags);
+                }
+            }
+        }
+        (_, _) => {
+            let hint = match (ty, &v.kind) {
+                (TypeDef::Boolean, Value::Str(s)) if matches!(&**s, "true" | "false") => {
+                    Some("write the boolean without quotes: the compiler encodes it as each platform needs")
+                }
+                (TypeDef::Integer { .. } | TypeDef::Number { .. }, Value::Str(s)) if s.parse::<f64>().is_ok() => {
+                    Some("write the number without quotes: the compiler encodes it as each platform needs")
+                }
+                (TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. }, Value::Str(s))
+                    if s.trim_start().starts_with(['[', '{']) =>
+                {
+                    Some("write the list or object in policy syntax, not as JSON text: the compiler produces the JSON string the app reads")
+                }
+                (TypeDef::Integer { .. }, Value::Float(_)) => Some("use a whole number"),
+                _ => None,
+            };
+            mismatch(v, ty, ctx, diags, hint);
+        }
+    }
+}
+
+fn value_kind(v: &Val) -> &'static str {
+    match v.kind {
+        Value::Str(_) | Value::Template(_) | Value::Env(_) => "string",
+        Value::Int(_) | Value::Float(_) => "number",
+        Value::Bool(_) => "boolean",
+        Value::List(_) => "list",
+        Value::Object(_) => "object",
+    }
+}
+
+fn mismatch(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics, hint: Option<&str>) {
+    let expected = describe(ty, ctx.schema);
+    let mut d = Diagnostic::new(Code::TypeMismatch, format!("`{}` expects {expected}, found {}", ctx.path, v.kind_name()))
+        .primary(v.span, format!("this is {}", v.kind_name()));
+    if let Some(h) = hint {
+        d = d.help(h);
+    } else {
+        d = d.help(format!("write {expected}"));
+    }
+    diags.push(d);
+}
+
+fn range_help(min: Option<i64>, max: Option<i64>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("use a value from {a} to {b}"),
+        (Some(a), None) => format!("use a value of at least {a}"),
+        (None, Some(b)) => format!("use a value of at most {b}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Reports elements of one list that share an identity (or are equal, for
+/// unique lists).
+pub fn duplicates(elements: &[Val], identity: Option<&str>, unique: bool, path: &str, diags: &mut Diagnostics) {
+    for (i, e) in elements.iter().enumerate() {
+        for prev in &elements[..i] {
+            let same_id = identity.and_then(|id| {
+                let a = e.field(id)?.value.as_str()?;
+                let b = prev.field(id)?.value.as_str()?;
+                (a == b).then(|| (id, a.to_string()))
+            });
+            if let Some((id, name)) = same_id {
+                diags.push(
+                    Diagnostic::new(Code::DuplicateIdentity, format!("two entries of `{path}` have {id} `{name}`"))
+                        .primary(e.span, "second entry")
+                        .secondary(prev.span, "first entry")
+                        .help(format!("each entry needs its own `{id}`; remove or rename one (use `-= \"{name}\"` to drop an inherited entry)")),
+                );
+                break;
+            }
+            if unique && e.same(prev) {
+                diags.push(
+                    Diagnostic::new(Code::DuplicateIdentity, format!("`{path}` lists the same value twice"))
+                        .primary(e.span, "listed again here")
+                        .secondary(prev.span, "first listed here")
+                        .help("remove one of them"),
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// A deprecation warning with replacement and cut-off in the help.
+#[must_use]
+pub fn deprecation(code: Code, message: String, span: Span, dep: &Deprecation) -> Diagnostic {
+    let mut label = "deprecated".to_string();
+    if let Some(since) = &dep.since {
+        label = format!("deprecated since {since}");
+    }
+    let mut help = match &dep.replaced_by {
+        Some(r) => format!("use `{r}` instead"),
+        None => "remove it".to_string(),
+    };
+    if let Some(cutoff) = &dep.cutoff {
+        help.push_str(&format!("; the app stops accepting it after {cutoff}"));
+    }
+    let mut d = Diagnostic::new(code, message).primary(span, label).help(help);
+    if let Some(note) = &dep.note {
+        d = d.note(note.clone());
+    }
+    d
+}
+
+/// The plaintext-secret warning (never shows the value).
+#[must_use]
+pub fn plaintext_secret(path: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(Code::PlaintextSecret, format!("`{path}` is a secret written in plain text"))
+        .primary(span, "secret in the policy source")
+        .help(format!("read it at build time instead: `{} = env(\"NAME\")`, so it never lands in git", path.split(['.', '[']).next().unwrap_or(path)))
+        .with_severity(Severity::Warning)
+}

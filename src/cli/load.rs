@@ -1,0 +1,95 @@
+//! Loading a policy set from the file system.
+
+use polc::host::{Host, HostError};
+use polc::source::SourceSet;
+use std::path::{Path, PathBuf};
+
+/// A loaded policy set and a host rooted at its directory.
+pub struct PolicySet {
+    pub sources: SourceSet,
+    pub host: FsHost,
+}
+
+/// `file()` reads below the root; `env()` from the process environment.
+pub struct FsHost {
+    root: PathBuf,
+}
+
+impl Host for FsHost {
+    fn read_file(&self, path: &str) -> Result<String, HostError> {
+        let full = self.root.join(path);
+        let canonical_root = self.root.canonicalize().map_err(|e| HostError::Other(e.to_string()))?;
+        let canonical = match full.canonicalize() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HostError::NotFound),
+            Err(e) => return Err(HostError::Other(e.to_string())),
+        };
+        if !canonical.starts_with(&canonical_root) {
+            return Err(HostError::OutsidePolicySet);
+        }
+        let bytes = std::fs::read(&canonical).map_err(|e| HostError::Other(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|_| HostError::Other("not valid UTF-8".into()))
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// Loads `path` (a directory searched recursively for `*.policy`, or one
+/// file); without a path, `policies` if it exists, else `.`.
+pub fn policy_set(path: Option<&Path>) -> Result<PolicySet, String> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if Path::new("policies").is_dir() => PathBuf::from("policies"),
+        None => PathBuf::from("."),
+    };
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let display = path.display().to_string();
+    let display = display.trim_end_matches('/').to_string();
+    if meta.is_file() {
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let parent_display = display.strip_suffix(&file_name).unwrap_or("").trim_end_matches('/').to_string();
+        return Ok(PolicySet {
+            sources: SourceSet::from_tree(&parent_display, vec![(file_name, bytes)]),
+            host: FsHost { root },
+        });
+    }
+    let mut files = Vec::new();
+    walk(&path, "", &mut files)?;
+    if files.is_empty() {
+        return Err(format!("no .policy files in `{display}`"));
+    }
+    let root = if display == "." { String::new() } else { display };
+    Ok(PolicySet {
+        sources: SourceSet::from_tree(&root, files),
+        host: FsHost { root: path },
+    })
+}
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
+    let mut names: Vec<(String, PathBuf, std::fs::FileType)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
+        let ft = entry.file_type().map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
+        names.push((entry.file_name().to_string_lossy().into_owned(), entry.path(), ft));
+    }
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, path, ft) in names {
+        if name.starts_with('.') {
+            continue;
+        }
+        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        if ft.is_dir() {
+            walk(&path, &child, out)?;
+        } else if name.ends_with(".policy") && (ft.is_file() || ft.is_symlink()) {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            out.push((child, bytes));
+        }
+    }
+    Ok(())
+}

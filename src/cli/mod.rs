@@ -1,0 +1,257 @@
+//! The command line: argument parsing, file-system access and printing.
+//! Everything else is in the library.
+
+mod load;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use polc::diag::{Code, Diagnostic, Severity};
+use polc::schema::Schema;
+use polc::source::SourceSet;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code: no problems (or only warnings without `--deny-warnings`).
+const OK: u8 = 0;
+/// Exit code: problems found.
+const PROBLEMS: u8 = 1;
+/// Exit code: usage or I/O error.
+const USAGE: u8 = 2;
+
+/// polc: policies as code for Claude Desktop managed configuration.
+#[derive(Parser, Debug)]
+#[command(name = "polc", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.")]
+struct Cli {
+    /// Use this schema file instead of the built-in Claude Desktop schema.
+    #[arg(long, global = true, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// When to use colours.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a policy set and report every problem.
+    Check {
+        /// A directory of .policy files (searched recursively) or one file.
+        /// Defaults to `policies` if it exists, else `.`.
+        path: Option<PathBuf>,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Exit with 1 when there are warnings.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the effective configuration of a profile.
+    Show {
+        /// The profile.
+        profile: String,
+        /// The policy set (default: `policies` if it exists, else `.`).
+        #[arg(long, short)]
+        path: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show which statements set, appended to or removed from a key.
+    Trace {
+        /// The profile.
+        profile: String,
+        /// The key (or `meta.FIELD`).
+        key: String,
+        /// The policy set (default: `policies` if it exists, else `.`).
+        #[arg(long, short)]
+        path: Option<PathBuf>,
+    },
+    /// Explain a diagnostic code (e.g. `C0201` or `unknown-key`).
+    Explain {
+        /// The code; without it, list every code.
+        code: Option<String>,
+    },
+    /// List the schema's keys by section, or document one key.
+    Schema {
+        /// A key name.
+        key: Option<String>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs the command line.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { OK });
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match execute(&cli, color) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(USAGE)
+        }
+    }
+}
+
+fn out(text: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`polc show x | head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Loads the schema, reporting a broken schema file like a policy problem.
+fn schema(cli: &Cli, color: bool) -> Result<Result<(Schema, Option<(String, Vec<u8>)>), u8>, String> {
+    let Some(path) = &cli.schema else {
+        return Ok(Ok((Schema::builtin(), None)));
+    };
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read schema file `{}`: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let mut files = SourceSet::new(Vec::new());
+    let id = files.add(name.clone(), bytes.clone());
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut diags = polc::diag::Diagnostics::new();
+    match Schema::load(&text, id, &mut diags) {
+        Some(s) => Ok(Ok((s, Some((name, bytes))))),
+        None => {
+            err(&polc::render::human(&files, &diags.into_sorted(), color));
+            Ok(Err(USAGE))
+        }
+    }
+}
+
+fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
+    match &cli.command {
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Schema { key } => {
+            let schema = match schema(cli, color)? {
+                Ok((s, _)) => s,
+                Err(code) => return Ok(code),
+            };
+            match key {
+                None => out(&polc::schema::doc::overview(&schema))?,
+                Some(k) => match polc::schema::doc::key_page(&schema, k) {
+                    Some(page) => out(&page)?,
+                    None => {
+                        let hint = polc::suggest::did_you_mean(k, schema.keys().iter().map(|d| d.name.as_str()))
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                        return Err(format!("no key `{k}` in the schema{hint}"));
+                    }
+                },
+            }
+            Ok(OK)
+        }
+        Command::Check { path, format, deny_warnings } => {
+            let schema = match schema(cli, color)? {
+                Ok((s, _)) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            match format {
+                Format::Human => err(&polc::render::human(&set.sources, &compilation.diagnostics, color)),
+                Format::Json => out(&polc::render::json(&set.sources, &compilation.diagnostics))?,
+            }
+            let warnings = compilation.diagnostics.iter().any(|d| d.severity == Severity::Warning);
+            Ok(if compilation.has_errors() || (*deny_warnings && warnings) { PROBLEMS } else { OK })
+        }
+        Command::Show { profile, path, format } => {
+            let schema = match schema(cli, color)? {
+                Ok((s, _)) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let id = find_profile(&compilation, profile)?;
+            report_errors(&set.sources, &compilation.diagnostics, color);
+            match format {
+                Format::Human => out(&polc::inspect::show_text(&compilation.resolved, id, &schema, &set.sources))?,
+                Format::Json => {
+                    let v = polc::inspect::show_json(&compilation.resolved, id, &schema);
+                    out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+                }
+            }
+            Ok(if compilation.has_errors() { PROBLEMS } else { OK })
+        }
+        Command::Trace { profile, key, path } => {
+            let schema = match schema(cli, color)? {
+                Ok((s, _)) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let id = find_profile(&compilation, profile)?;
+            report_errors(&set.sources, &compilation.diagnostics, color);
+            out(&polc::inspect::trace_text(&compilation.resolved, id, key, &schema, &set.sources))?;
+            Ok(if compilation.has_errors() { PROBLEMS } else { OK })
+        }
+    }
+}
+
+/// Errors only (show/trace are about values; `check` reports the rest).
+fn report_errors(sources: &SourceSet, diags: &[Diagnostic], color: bool) {
+    let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.severity == Severity::Error).cloned().collect();
+    if !errors.is_empty() {
+        err(&polc::render::human(sources, &errors, color));
+    }
+}
+
+fn find_profile(c: &polc::Compilation, name: &str) -> Result<polc::resolve::ProfileId, String> {
+    c.resolved.find(name).ok_or_else(|| {
+        let hint = polc::suggest::did_you_mean(name, c.resolved.by_name.keys().map(|k| &**k))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        format!("no profile named `{name}`{hint}")
+    })
+}
+
+fn explain(code: Option<&str>) -> Result<u8, String> {
+    match code {
+        None => {
+            let mut text = String::new();
+            for c in Code::ALL {
+                text.push_str(&format!("{}  {:<8} {}\n", c.as_str(), c.default_severity().as_str(), c.name()));
+            }
+            out(&text)?;
+            Ok(OK)
+        }
+        Some(c) => match Code::parse(c) {
+            Some(code) => {
+                out(code.explanation())?;
+                Ok(OK)
+            }
+            None => Err(format!("unknown diagnostic code `{c}`; `polc explain` lists them")),
+        },
+    }
+}

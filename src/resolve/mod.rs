@@ -1,0 +1,228 @@
+//! The resolve stage: AST → profiles with effective values.
+//!
+//! 1. [`eval`] expands `let` and `for`, evaluates every expression and
+//!    produces one [`ProfileDecl`] per declared profile.
+//! 2. [`graph`] links `extends` references, reports unknown parents, cycles
+//!    and duplicates, and computes each profile's linearization.
+//! 3. [`replay`] replays statements in linearization order to get each
+//!    profile's effective configuration, with provenance.
+//!
+//! Architecture invariant: the effective values of a profile are a pure
+//! function of the declarations; nothing depends on file or map order.
+
+pub mod eval;
+pub mod graph;
+pub mod replay;
+
+use crate::ast::AssignOp;
+use crate::diag::Diagnostics;
+use crate::host::Host;
+use crate::schema::Schema;
+use crate::source::{FileId, SourceSet};
+use crate::span::Span;
+use crate::value::Val;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Index of a profile in [`Resolved::profiles`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProfileId(pub u32);
+
+impl ProfileId {
+    /// As an index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The prefix under which `meta { }` fields are stored among the keys.
+/// Keys never contain a dot, so `meta.identifier` cannot clash with a key.
+pub const META_PREFIX: &str = "meta.";
+
+/// What a statement does to a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Op {
+    /// `=`
+    Set,
+    /// `+=`
+    Append,
+    /// `-=`
+    Remove,
+    /// `unset`
+    Unset,
+}
+
+impl Op {
+    /// As written.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Set => "=",
+            Op::Append => "+=",
+            Op::Remove => "-=",
+            Op::Unset => "unset",
+        }
+    }
+}
+
+impl From<AssignOp> for Op {
+    fn from(op: AssignOp) -> Self {
+        match op {
+            AssignOp::Set => Op::Set,
+            AssignOp::Append => Op::Append,
+            AssignOp::Remove => Op::Remove,
+        }
+    }
+}
+
+/// An evaluated statement.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// The key (`meta.` prefixed for meta fields).
+    pub key: Rc<str>,
+    /// Where the key was written.
+    pub key_span: Span,
+    /// The operation.
+    pub op: Op,
+    /// The value (`None` for `unset`, or when the expression failed to
+    /// evaluate, which was reported).
+    pub value: Option<Val>,
+    /// The whole statement.
+    pub span: Span,
+}
+
+impl Statement {
+    /// Whether this is a `meta` field.
+    #[must_use]
+    pub fn is_meta(&self) -> bool {
+        self.key.starts_with(META_PREFIX)
+    }
+}
+
+/// A declared profile with evaluated statements.
+#[derive(Clone, Debug)]
+pub struct ProfileDecl {
+    /// The name.
+    pub name: Rc<str>,
+    /// Where the name was written.
+    pub name_span: Span,
+    /// The whole declaration.
+    pub span: Span,
+    /// Declared `abstract`.
+    pub is_abstract: bool,
+    /// Doc comment.
+    pub doc: Option<String>,
+    /// Parent names with the span of each reference.
+    pub parents: Vec<(Rc<str>, Span)>,
+    /// Statements in source order (meta fields included, prefixed).
+    pub statements: Vec<Statement>,
+    /// The file it is declared in.
+    pub file: FileId,
+}
+
+/// One step of a value's provenance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The profile whose statement this is.
+    pub profile: ProfileId,
+    /// The operation.
+    pub op: Op,
+    /// The statement.
+    pub span: Span,
+}
+
+/// An effective value and the statements that produced it, oldest first.
+/// The first step is the `=` that the value starts from (or a `+=` on
+/// nothing).
+#[derive(Clone, Debug)]
+pub struct EffValue {
+    /// The value, with `${profile}` bound.
+    pub value: Val,
+    /// Provenance.
+    pub steps: Vec<Step>,
+}
+
+impl EffValue {
+    /// The span of the statement that last changed the value.
+    #[must_use]
+    pub fn last_span(&self) -> Span {
+        self.steps.last().map_or(self.value.span, |s| s.span)
+    }
+}
+
+/// A profile's effective configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Effective {
+    /// Keys (and `meta.` fields) with their values, sorted by name.
+    pub values: BTreeMap<Rc<str>, EffValue>,
+}
+
+impl Effective {
+    /// The value of a key.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&EffValue> {
+        self.values.get(key)
+    }
+
+    /// The application keys (not meta), sorted.
+    pub fn keys(&self) -> impl Iterator<Item = (&Rc<str>, &EffValue)> {
+        self.values.iter().filter(|(k, _)| !k.starts_with(META_PREFIX))
+    }
+
+    /// A meta field.
+    #[must_use]
+    pub fn meta(&self, field: &str) -> Option<&EffValue> {
+        self.values.get(format!("{META_PREFIX}{field}").as_str())
+    }
+}
+
+/// The result of resolution.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Every declared profile, in declaration order (files sorted by path).
+    pub profiles: Vec<ProfileDecl>,
+    /// Profile ids by name (the first declaration when duplicated).
+    pub by_name: BTreeMap<Rc<str>, ProfileId>,
+    /// Parent ids of each profile (unknown parents left out).
+    pub parents: Vec<Vec<ProfileId>>,
+    /// The replay order of each profile (ancestors first, the profile last);
+    /// empty for profiles in or below an inheritance cycle.
+    pub linearization: Vec<Vec<ProfileId>>,
+    /// Effective configuration of each profile (`None` when it could not be
+    /// computed because of a cycle or a duplicate name).
+    pub effective: Vec<Option<Effective>>,
+}
+
+impl Resolved {
+    /// A profile by id.
+    #[must_use]
+    pub fn profile(&self, id: ProfileId) -> &ProfileDecl {
+        &self.profiles[id.index()]
+    }
+
+    /// Looks up a profile by name.
+    #[must_use]
+    pub fn find(&self, name: &str) -> Option<ProfileId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// All profile ids.
+    pub fn ids(&self) -> impl Iterator<Item = ProfileId> + use<> {
+        (0..u32::try_from(self.profiles.len()).unwrap_or(u32::MAX)).map(ProfileId)
+    }
+}
+
+/// Resolves parsed files into profiles with effective values.
+pub fn resolve(
+    files: &[crate::ast::File],
+    sources: &SourceSet,
+    schema: &Schema,
+    host: &dyn Host,
+    diags: &mut Diagnostics,
+) -> Resolved {
+    let profiles = eval::expand(files, sources, host, diags);
+    let mut resolved = graph::link(profiles, diags);
+    replay::replay_all(&mut resolved, schema, diags);
+    resolved
+}
