@@ -8,10 +8,36 @@ use crate::span::Span;
 use crate::value::{Val, Value};
 use serde_json::Value as Json;
 
-/// Access to values by path (`key` or `key.field.field`).
+/// Access to values by path (`key` or `key.field.field`). A step into a
+/// list of objects gives the list of that field's values (elements without
+/// the field are skipped), so `managedMcpServers.server` is the list of
+/// every entry's `server`.
 pub trait Lookup {
     /// The value at `path` and the span of the statement or field that set it.
-    fn get(&self, path: &str) -> Option<(&Val, Span)>;
+    fn get(&self, path: &str) -> Option<(Val, Span)>;
+}
+
+/// Steps from a value into a field.
+fn step(v: &Val, span: Span, field: &str) -> Option<(Val, Span)> {
+    match &v.kind {
+        Value::Object(_) => v.field(field).map(|f| (f.value.clone(), f.name_span)),
+        Value::List(items) => {
+            let found: Vec<(Val, Span)> = items.iter().filter_map(|e| step(e, span, field)).collect();
+            if found.is_empty() {
+                return None;
+            }
+            let first_span = found[0].1;
+            let mut flat: Vec<Val> = Vec::new();
+            for (x, _) in found {
+                match &x.kind {
+                    Value::List(inner) => flat.extend(inner.iter().cloned()),
+                    _ => flat.push(x),
+                }
+            }
+            Some((Val::new(Value::List(flat.into()), v.span), first_span))
+        }
+        _ => None,
+    }
 }
 
 /// Paths into a profile's effective configuration.
@@ -21,14 +47,13 @@ pub struct EffLookup<'a> {
 }
 
 impl Lookup for EffLookup<'_> {
-    fn get(&self, path: &str) -> Option<(&Val, Span)> {
+    fn get(&self, path: &str) -> Option<(Val, Span)> {
         let mut parts = path.split('.');
         let first = parts.next()?;
         let ev = self.eff.get(first)?;
-        let mut cur = (&ev.value, ev.last_span());
+        let mut cur = (ev.value.clone(), ev.last_span());
         for part in parts {
-            let f = cur.0.field(part)?;
-            cur = (&f.value, f.name_span);
+            cur = step(&cur.0, cur.1, part)?;
         }
         Some(cur)
     }
@@ -41,14 +66,12 @@ pub struct ObjectLookup<'a> {
 }
 
 impl Lookup for ObjectLookup<'_> {
-    fn get(&self, path: &str) -> Option<(&Val, Span)> {
-        let mut cur: Option<(&Val, Span)> = None;
+    fn get(&self, path: &str) -> Option<(Val, Span)> {
+        let mut cur = (self.object.clone(), self.object.span);
         for part in path.split('.') {
-            let base = cur.map_or(self.object, |c| c.0);
-            let f = base.field(part)?;
-            cur = Some((&f.value, f.name_span));
+            cur = step(&cur.0, cur.1, part)?;
         }
-        cur
+        Some(cur)
     }
 }
 
@@ -70,14 +93,15 @@ pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
     match cond {
         Cond::Set(p) => l.get(p).is_some(),
         Cond::Unset(p) => l.get(p).is_none(),
-        Cond::Eq(p, j) => l.get(p).is_some_and(|(v, _)| json_matches(v, j)),
-        Cond::Ne(p, j) => l.get(p).is_some_and(|(v, _)| !json_matches(v, j)),
-        Cond::In(p, js) => l.get(p).is_some_and(|(v, _)| js.iter().any(|j| json_matches(v, j))),
+        Cond::Eq(p, j) => l.get(p).is_some_and(|(v, _)| json_matches(&v, j)),
+        Cond::Ne(p, j) => l.get(p).is_some_and(|(v, _)| !json_matches(&v, j)),
+        Cond::In(p, js) => l.get(p).is_some_and(|(v, _)| js.iter().any(|j| json_matches(&v, j))),
         Cond::Contains(p, j) => l
             .get(p)
-            .and_then(|(v, _)| v.as_list())
-            .is_some_and(|items| items.iter().any(|i| json_matches(i, j))),
-        Cond::StartsWith(p, prefix) => l.get(p).and_then(|(v, _)| v.as_str()).is_some_and(|s| s.starts_with(prefix.as_str())),
+            .is_some_and(|(v, _)| v.as_list().is_some_and(|items| items.iter().any(|i| json_matches(i, j)))),
+        Cond::StartsWith(p, prefix) => l
+            .get(p)
+            .is_some_and(|(v, _)| v.as_str().is_some_and(|s| s.starts_with(prefix.as_str()))),
         Cond::All(cs) => cs.iter().all(|c| eval(c, l)),
         Cond::Any(cs) => cs.iter().any(|c| eval(c, l)),
         Cond::Not(c) => !eval(c, l),

@@ -310,6 +310,10 @@ impl Validator<'_> {
                 Some(TypeDef::Object { name }) => self.schema.object_type(name),
                 Some(TypeDef::List { items, .. }) => match items.as_ref() {
                     TypeDef::Object { name } => self.schema.object_type(name),
+                    TypeDef::Union { variants } => variants.iter().find_map(|v| match v {
+                        TypeDef::Object { name } => self.schema.object_type(name),
+                        _ => None,
+                    }),
                     _ => None,
                 },
                 Some(TypeDef::Union { variants }) => variants.iter().find_map(|v| match v {
