@@ -97,8 +97,7 @@ pub fn show_text(resolved: &Resolved, id: ProfileId, schema: &Schema, sources: &
     let rows = |entries: Vec<(&str, &EffValue, bool)>, out: &mut String| {
         let width = entries.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
         for (k, ev, secret) in entries {
-            let _ = writeln!(out, "  {k:<width$} = {}", shown(&ev.value, secret));
-            let _ = writeln!(out, "  {:<width$}   # {}", "", location(sources, ev.last_span()));
+            let _ = writeln!(out, "  {k:<width$} = {}  # {}", shown(&ev.value, secret), location(sources, ev.last_span()));
         }
     };
     let meta: Vec<(&str, &EffValue, bool)> = eff

@@ -32,6 +32,9 @@ pub struct Compilation {
     pub resolved: Resolved,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans of secrets written in plain text: renderers that print source
+    /// lines must mask them ([`SourceSet::redacted`]).
+    pub secret_spans: Vec<Span>,
 }
 
 impl Compilation {
@@ -49,28 +52,40 @@ impl Compilation {
 pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Host) -> Compilation {
     let mut diags = Diagnostics::new();
     let mut files = Vec::with_capacity(sources.len());
+    let mut unparsed_names = std::collections::BTreeSet::new();
     for id in sources.ids() {
         let file = sources.file(id);
         match &file.text {
             Some(text) => {
-                if let Some(ast) = syntax::parse_file(id, text, &mut diags) {
-                    files.push(ast);
+                match syntax::parse_file(id, text, &mut diags) {
+                    Some(ast) => files.push(ast),
+                    None => unparsed_names.extend(syntax::declared_names(text)),
                 }
             }
             None => {
                 let at = file.invalid_utf8_at.unwrap_or(0);
                 diags.push(
                     Diagnostic::new(Code::InvalidUtf8, format!("`{}` is not valid UTF-8", file.name))
-                        .primary(Span::new(id, 0, 0), format!("invalid byte at offset {at}"))
+                        .primary(Span::new(id, at, at + 1), format!("invalid byte at offset {at}"))
                         .help("save the file as UTF-8"),
                 );
+                unparsed_names.extend(syntax::declared_names(file.source()));
             }
         }
     }
-    let resolved = resolve::resolve(&files, sources, schema, host, &mut diags);
+    let resolved = resolve::resolve(&files, sources, schema, host, &unparsed_names, &mut diags);
     check::check(&resolved, schema, &mut diags);
+    let diagnostics = diags.into_sorted();
+    let mut secret_spans: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::PlaintextSecret)
+        .filter_map(Diagnostic::primary_span)
+        .collect();
+    secret_spans.sort();
+    secret_spans.dedup();
     Compilation {
         resolved,
-        diagnostics: diags.into_sorted(),
+        diagnostics,
+        secret_spans,
     }
 }

@@ -20,6 +20,9 @@ pub struct SourceFile {
     pub name: String,
     /// The text, or `None` when the bytes were not valid UTF-8.
     pub text: Option<String>,
+    /// For a file that is not UTF-8: its text with invalid bytes replaced,
+    /// for showing where the problem is.
+    lossy: Option<String>,
     /// Byte offset of the first invalid byte when the file is not UTF-8.
     pub invalid_utf8_at: Option<usize>,
     /// The directory of the file relative to the policy set's root, with `/`
@@ -31,27 +34,29 @@ pub struct SourceFile {
 
 impl SourceFile {
     fn new(name: String, dir: String, bytes: Vec<u8>) -> Self {
-        let (text, invalid_utf8_at) = match String::from_utf8(bytes) {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e.utf8_error().valid_up_to())),
+        let (text, lossy, invalid_utf8_at) = match String::from_utf8(bytes) {
+            Ok(t) => (Some(t), None, None),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                (None, Some(String::from_utf8_lossy(e.as_bytes()).into_owned()), Some(at))
+            }
         };
-        let line_starts = text
-            .as_deref()
-            .map(|t| files::line_starts(t).collect())
-            .unwrap_or_else(|| vec![0]);
+        let line_starts = files::line_starts(text.as_deref().or(lossy.as_deref()).unwrap_or("")).collect();
         SourceFile {
             name,
             text,
+            lossy,
             invalid_utf8_at,
             dir,
             line_starts,
         }
     }
 
-    /// The text, or the empty string for a file that is not UTF-8.
+    /// The text; for a file that is not UTF-8, the text with invalid bytes
+    /// replaced by U+FFFD (the offset of the first one is unchanged).
     #[must_use]
     pub fn source(&self) -> &str {
-        self.text.as_deref().unwrap_or("")
+        self.text.as_deref().or(self.lossy.as_deref()).unwrap_or("")
     }
 
     /// 0-based line index of a byte offset.
@@ -149,6 +154,35 @@ impl SourceSet {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// A copy in which the bytes of each span are replaced by `*` (keeping a
+    /// string literal's quotes), for rendering diagnostics without printing
+    /// secrets that a policy wrongly holds in plain text. Offsets and line
+    /// numbers stay the same.
+    #[must_use]
+    pub fn redacted(&self, spans: &[crate::span::Span]) -> SourceSet {
+        let mut out = self.clone();
+        for span in spans {
+            let Some(file) = out.files.get_mut(span.file.0 as usize) else { continue };
+            let Some(text) = file.text.as_mut() else { continue };
+            let mut range = span.range();
+            if range.end > text.len() || range.start >= range.end {
+                continue;
+            }
+            let bytes = text.as_bytes();
+            if range.end - range.start >= 2 && bytes[range.start] == b'"' && bytes[range.end - 1] == b'"' {
+                range = range.start + 1..range.end - 1;
+            }
+            let mut masked = std::mem::take(text).into_bytes();
+            for b in &mut masked[range] {
+                *b = b'*';
+            }
+            // Replacing whole UTF-8 sequences by ASCII keeps the text valid,
+            // but a span edge inside a sequence would not: fall back to lossy.
+            *text = String::from_utf8(masked).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+        out
     }
 
     fn get(&self, id: FileId) -> Result<&SourceFile, files::Error> {

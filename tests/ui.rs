@@ -14,7 +14,7 @@ use polc::schema::Schema;
 use polc::source::SourceSet;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 struct Case {
     stage: String,
@@ -54,20 +54,21 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
     };
     let mut sources = SourceSet::from_tree("", files.clone());
     let schema_path = case.path.join("schema.json");
-    let schema = if schema_path.is_file() {
+    let diagnostics = if schema_path.is_file() {
+        // The schema file is shown in its own source set, after the policies.
         let text = std::fs::read_to_string(&schema_path).unwrap();
-        let id = sources.add("schema.json".into(), text.clone().into_bytes());
+        let mut with_schema = sources.clone();
+        let id = with_schema.add("schema.json".into(), text.clone().into_bytes());
         let mut diags = Diagnostics::new();
         match Schema::load(&text, id, &mut diags) {
-            Some(s) => Ok(s),
-            None => Err(diags.into_sorted()),
+            Some(schema) => polc::compile(&sources, &schema, &host).diagnostics,
+            None => {
+                sources = with_schema;
+                diags.into_sorted()
+            }
         }
     } else {
-        Ok(Schema::builtin())
-    };
-    let diagnostics = match schema {
-        Ok(schema) => polc::compile(&sources, &schema, &host).diagnostics,
-        Err(diags) => diags,
+        polc::compile(&sources, &Schema::builtin(), &host).diagnostics
     };
     let mut snap = String::new();
     for (name, bytes) in &files {
@@ -142,5 +143,3 @@ fn no_raw_rule_names_in_messages() {
     }
 }
 
-#[allow(dead_code)]
-fn _path(_: &Path) {}

@@ -183,7 +183,10 @@ fn status_lints(def: &KeyDef, st: &Statement, diags: &mut Diagnostics) {
 
 fn check_effective(resolved: &Resolved, id: ProfileId, eff: &Effective, schema: &Schema, out: &mut Collector) {
     let decl = resolved.profile(id);
-    let concrete = !decl.is_abstract;
+    // A profile whose ancestry is incomplete (an unknown parent, or one in a
+    // file that did not parse) is checked like an abstract one: what it
+    // lacks may be in the missing ancestor.
+    let concrete = !decl.is_abstract && !resolved.incomplete[id.index()];
     let mut diags = Diagnostics::new();
     let provider = schema
         .provider_key()

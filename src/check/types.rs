@@ -37,7 +37,9 @@ impl Ctx<'_> {
 pub fn describe(ty: &TypeDef, schema: &Schema) -> String {
     match ty {
         TypeDef::String { values, format, .. } => {
-            if !values.is_empty() {
+            if values.len() > 6 {
+                format!("one of {} allowed names", values.len())
+            } else if !values.is_empty() {
                 format!("one of {}", quote_list(values))
             } else if let Some(f) = format {
                 format::describe(*f).to_string()
@@ -66,6 +68,8 @@ pub fn describe(ty: &TypeDef, schema: &Schema) -> String {
 fn plural(ty: &TypeDef, schema: &Schema) -> String {
     match ty {
         TypeDef::String { values, .. } if values.is_empty() => "strings".to_string(),
+        TypeDef::String { values, .. } if values.len() > 6 => "names from a fixed set".to_string(),
+        TypeDef::Union { variants } => variants.iter().map(|v| plural(v, schema)).collect::<Vec<_>>().join(" or "),
         TypeDef::Object { name } => format!("{name} objects"),
         TypeDef::Boolean => "booleans".to_string(),
         TypeDef::Integer { .. } => "integers".to_string(),
@@ -115,15 +119,24 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     ));
                 } else {
                     let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
+                    let expected = if values.len() > 6 {
+                        format!("not one of the {} allowed values", values.len())
+                    } else {
+                        format!("expected one of {}", quote_list(values))
+                    };
                     let mut d = Diagnostic::new(Code::InvalidEnumValue, format!("{shown} is not a valid value of `{}`", ctx.path))
-                        .primary(v.span, format!("expected one of {}", quote_list(values)));
+                        .primary(v.span, expected);
                     if !ctx.secret {
                         if let Some(sug) = did_you_mean(s, values.iter().map(String::as_str)) {
                             d = d.help(format!("did you mean `{sug}`?"));
                         }
                     }
                     if d.help.is_none() {
-                        d = d.help(format!("use one of {}", quote_list(values)));
+                        d = d.help(if values.len() > 6 {
+                            format!("`polc schema {}` lists the allowed values", ctx.path.split(['.', '[']).next().unwrap_or(&ctx.path))
+                        } else {
+                            format!("use one of {}", quote_list(values))
+                        });
                     }
                     diags.push(d);
                 }
@@ -191,7 +204,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 let hi = max.map(|m| format!("at most {m}"));
                 let want: Vec<String> = lo.into_iter().chain(hi).collect();
                 diags.push(
-                    Diagnostic::new(Code::OutOfRange, format!("{} is out of range for `{}`", crate::value::format_float(x), ctx.path))
+                    Diagnostic::new(Code::OutOfRange, format!("{} is out of range for `{}`", v.display_plain(), ctx.path))
                         .primary(v.span, format!("expected a number {}", want.join(" and ")))
                         .help(format!("use a number {}", want.join(" and "))),
                 );

@@ -180,7 +180,10 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             match format {
-                Format::Human => err(&polc::render::human(&set.sources, &compilation.diagnostics, color)),
+                Format::Human => {
+                    let shown = set.sources.redacted(&compilation.secret_spans);
+                    err(&polc::render::human(&shown, &compilation.diagnostics, color));
+                }
                 Format::Json => out(&polc::render::json(&set.sources, &compilation.diagnostics))?,
             }
             let warnings = compilation.diagnostics.iter().any(|d| d.severity == Severity::Warning);
@@ -194,7 +197,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let id = find_profile(&compilation, profile)?;
-            report_errors(&set.sources, &compilation.diagnostics, color);
+            report_errors(&set.sources.redacted(&compilation.secret_spans), &compilation.diagnostics, color);
             match format {
                 Format::Human => out(&polc::inspect::show_text(&compilation.resolved, id, &schema, &set.sources))?,
                 Format::Json => {
@@ -212,7 +215,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let id = find_profile(&compilation, profile)?;
-            report_errors(&set.sources, &compilation.diagnostics, color);
+            report_errors(&set.sources.redacted(&compilation.secret_spans), &compilation.diagnostics, color);
             out(&polc::inspect::trace_text(&compilation.resolved, id, key, &schema, &set.sources))?;
             Ok(if compilation.has_errors() { PROBLEMS } else { OK })
         }

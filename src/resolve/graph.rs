@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Links parents by name and computes every profile's linearization.
-pub fn link(profiles: Vec<ProfileDecl>, diags: &mut Diagnostics) -> Resolved {
+pub fn link(
+    profiles: Vec<ProfileDecl>,
+    unparsed_names: &std::collections::BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> Resolved {
     let n = profiles.len();
     let mut by_name: BTreeMap<Rc<str>, ProfileId> = BTreeMap::new();
     let mut duplicate = vec![false; n];
@@ -33,7 +37,8 @@ pub fn link(profiles: Vec<ProfileDecl>, diags: &mut Diagnostics) -> Resolved {
     names.sort_unstable();
 
     let mut parents: Vec<Vec<ProfileId>> = Vec::with_capacity(n);
-    for p in &profiles {
+    let mut missing_parent = vec![false; n];
+    for (i, p) in profiles.iter().enumerate() {
         let mut ids: Vec<ProfileId> = Vec::with_capacity(p.parents.len());
         for (name, span) in &p.parents {
             match by_name.get(name) {
@@ -48,7 +53,9 @@ pub fn link(profiles: Vec<ProfileDecl>, diags: &mut Diagnostics) -> Resolved {
                         ids.push(id);
                     }
                 }
+                None if unparsed_names.contains(&**name) => missing_parent[i] = true,
                 None => {
+                    missing_parent[i] = true;
                     let mut d = Diagnostic::new(Code::UnknownParent, format!("unknown profile `{name}`"))
                         .primary(*span, "no profile has this name")
                         .secondary(p.name_span, format!("`{}` extends it", p.name));
@@ -80,12 +87,17 @@ pub fn link(profiles: Vec<ProfileDecl>, diags: &mut Diagnostics) -> Resolved {
         linearization.push(order);
     }
     let effective = vec![None; n];
+    let incomplete = linearization
+        .iter()
+        .map(|order| order.iter().any(|p| missing_parent[p.index()]))
+        .collect();
     Resolved {
         profiles,
         by_name,
         parents,
         linearization,
         effective,
+        incomplete,
     }
 }
 

@@ -192,6 +192,11 @@ pub struct Resolved {
     /// Effective configuration of each profile (`None` when it could not be
     /// computed because of a cycle or a duplicate name).
     pub effective: Vec<Option<Effective>>,
+    /// Profiles with an ancestor that could not be found (an unknown name,
+    /// or a profile in a file with a syntax error): their effective
+    /// configuration lacks what that ancestor would add, so checks that a
+    /// configuration is complete are skipped for them.
+    pub incomplete: Vec<bool>,
 }
 
 impl Resolved {
@@ -214,15 +219,20 @@ impl Resolved {
 }
 
 /// Resolves parsed files into profiles with effective values.
+///
+/// `unparsed_names` are profile names found by a lexical scan of files that
+/// failed to parse: a parent with such a name is not reported as unknown
+/// (the syntax error already is), but its children are incomplete.
 pub fn resolve(
     files: &[crate::ast::File],
     sources: &SourceSet,
     schema: &Schema,
     host: &dyn Host,
+    unparsed_names: &std::collections::BTreeSet<String>,
     diags: &mut Diagnostics,
 ) -> Resolved {
     let profiles = eval::expand(files, sources, host, diags);
-    let mut resolved = graph::link(profiles, diags);
+    let mut resolved = graph::link(profiles, unparsed_names, diags);
     replay::replay_all(&mut resolved, schema, diags);
     resolved
 }

@@ -139,6 +139,16 @@ fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: 
                 Op::Remove => {
                     let Some(v) = &st.value else { continue };
                     let (new, removed) = remove(slot.value.as_ref(), v, ctx.schema, &st.key);
+                    // `-=` on a scalar is reported by the checker, not as "nothing to remove".
+                    let container = match (slot.value.as_ref().map(|c| &c.kind), key_type(ctx.schema, &st.key)) {
+                        (Some(Value::List(_) | Value::Object(_)), _) => true,
+                        (Some(_), _) => false,
+                        (None, Some(t)) => matches!(t, TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. } | TypeDef::Union { .. }),
+                        (None, None) => true,
+                    };
+                    if !container {
+                        continue;
+                    }
                     let r = ctx.removals.entry(st.span).or_insert_with(|| Removal {
                         removed_something: false,
                         replayed_in_concrete: false,

@@ -1,0 +1,143 @@
+//! The `polc` binary: exit codes, streams and formats.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+fn polc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .env_remove("ACME_US_GATEWAY_KEY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn check_policies_exits_zero() {
+    let (code, stdout, stderr) = polc(&["check", "policies"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.ends_with("no problems found\n") || !stderr.contains("error["), "{stderr}");
+}
+
+#[test]
+fn check_defaults_to_policies_dir() {
+    let (code, _, stderr) = polc(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn check_mistakes_exits_one_with_diagnostics() {
+    let (code, stdout, stderr) = polc(&["check", "examples/mistakes"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!("check_mistakes_human", stderr);
+}
+
+#[test]
+fn check_json_format() {
+    let (code, stdout, _) = polc(&["check", "examples/mistakes", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert!(!items.is_empty());
+    for d in items {
+        for field in ["code", "severity", "message", "help", "labels"] {
+            assert!(d.get(field).is_some(), "missing {field} in {d}");
+        }
+        for l in d["labels"].as_array().unwrap() {
+            for field in ["file", "line", "column", "end_line", "end_column", "message", "primary"] {
+                assert!(l.get(field).is_some(), "missing {field} in {l}");
+            }
+            assert!(l["file"].as_str().unwrap().starts_with("examples/mistakes/"));
+            assert!(l["line"].as_u64().unwrap() >= 1);
+            assert!(l["column"].as_u64().unwrap() >= 1);
+        }
+    }
+    insta::assert_snapshot!("check_mistakes_json", stdout);
+}
+
+#[test]
+fn deny_warnings_fails_on_warnings() {
+    let dir = common::root().join("tests/ui/lint/suspicious-combination.policy");
+    let path = dir.to_str().unwrap();
+    let (code, _, _) = polc(&["check", path]);
+    assert_eq!(code, 0);
+    let (code, _, _) = polc(&["check", path, "--deny-warnings"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn usage_and_io_errors_exit_two() {
+    let (code, _, stderr) = polc(&["check", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read `no/such/dir`"), "{stderr}");
+    let (code, _, _) = polc(&["frobnicate"]);
+    assert_eq!(code, 2);
+    let (code, _, stderr) = polc(&["explain", "Z9999"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown diagnostic code"), "{stderr}");
+    let (code, _, stderr) = polc(&["show", "no-such-profile"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no profile named `no-such-profile`"), "{stderr}");
+}
+
+#[test]
+fn broken_schema_file_is_reported() {
+    let schema = common::root().join("tests/ui/schema/broken-json/schema.json");
+    let (code, _, stderr) = polc(&["check", "policies", "--schema", schema.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("X0901"), "{stderr}");
+}
+
+#[test]
+fn show_human_and_json() {
+    let (code, stdout, stderr) = polc(&["show", "eu-eng"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("show_eu_eng", stdout);
+    let (code, stdout, _) = polc(&["show", "eu-eng", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["inferenceProvider"], "vertex");
+    insta::assert_snapshot!("show_eu_eng_json", stdout);
+}
+
+#[test]
+fn trace_shows_provenance() {
+    let (code, stdout, stderr) = polc(&["trace", "eu-contractors", "managedMcpServers"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("trace_eu_contractors_mcp", stdout);
+}
+
+#[test]
+fn explain_every_code() {
+    for c in polc::diag::Code::ALL {
+        let (code, stdout, _) = polc(&["explain", c.as_str()]);
+        assert_eq!(code, 0);
+        assert_eq!(stdout, c.explanation());
+    }
+    let (code, stdout, _) = polc(&["explain", "unknown-key"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("# C0201 unknown-key"));
+}
+
+#[test]
+fn schema_lists_and_documents_keys() {
+    let (code, stdout, _) = polc(&["schema"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("inferenceGatewayBaseUrl"));
+    let (code, stdout, _) = polc(&["schema", "autoUpdaterEnforcementHours"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("an integer from 1 to 72"), "{stdout}");
+    let (code, _, stderr) = polc(&["schema", "inferenceGatewayBaseURL"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("did you mean `inferenceGatewayBaseUrl`?"), "{stderr}");
+}

@@ -1,0 +1,218 @@
+//! End-to-end tests of the library pipeline on the repository's policy sets.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use polc::diag::{Code, Severity};
+use polc::host::MemoryHost;
+use polc::schema::Schema;
+use polc::source::SourceSet;
+
+#[test]
+fn policies_check_clean() {
+    let (sources, c) = common::compile_dir(&common::root().join("policies"), "policies");
+    let text = polc::render::human(&sources, &c.diagnostics, false);
+    assert!(
+        c.diagnostics.iter().all(|d| d.severity == Severity::Info),
+        "policies/ must check clean:\n{text}"
+    );
+    // 3 regions + 3×3 generated region-group profiles.
+    let concrete: Vec<&str> = c
+        .resolved
+        .profiles
+        .iter()
+        .filter(|p| !p.is_abstract)
+        .map(|p| &*p.name)
+        .collect();
+    assert_eq!(concrete.len(), 12, "{concrete:?}");
+}
+
+#[test]
+fn examples_without_mistakes_have_no_errors() {
+    let mut dirs: Vec<_> = std::fs::read_dir(common::root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 8);
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let (sources, c) = common::compile_dir(&dir, &format!("examples/{name}"));
+        let text = polc::render::human(&sources, &c.diagnostics, false);
+        if name == "mistakes" {
+            assert!(c.has_errors(), "examples/mistakes must have errors");
+        } else {
+            assert!(!c.has_errors(), "examples/{name} has errors:\n{text}");
+        }
+    }
+}
+
+/// The same files given in reverse order produce identical diagnostics and
+/// identical effective configurations.
+#[test]
+fn file_order_does_not_matter() {
+    for dir in ["policies", "examples/mistakes"] {
+        let (files, host) = common::load_dir(&common::root().join(dir));
+        let schema = Schema::builtin();
+        let forward = SourceSet::from_tree(dir, files.clone());
+        let mut reversed_files = files;
+        reversed_files.reverse();
+        let reversed = SourceSet::from_tree(dir, reversed_files);
+        let a = polc::compile(&forward, &schema, &host);
+        let b = polc::compile(&reversed, &schema, &host);
+        assert_eq!(
+            polc::render::json(&forward, &a.diagnostics),
+            polc::render::json(&reversed, &b.diagnostics)
+        );
+        for id in a.resolved.ids() {
+            let name = &a.resolved.profile(id).name;
+            let other = b.resolved.find(name).unwrap();
+            assert_eq!(
+                polc::inspect::show_json(&a.resolved, id, &schema),
+                polc::inspect::show_json(&b.resolved, other, &schema)
+            );
+            assert_eq!(
+                polc::inspect::show_text(&a.resolved, id, &schema, &forward),
+                polc::inspect::show_text(&b.resolved, other, &schema, &reversed)
+            );
+        }
+    }
+}
+
+/// A file full of mistakes: every one is reported in one run.
+#[test]
+fn check_reports_all_errors_in_a_file() {
+    let src = r#"
+abstract profile base {
+  inferenceProvider = "vertx"
+  autoUpdaterEnforcementHours = 96
+  inferenceGatewayBaseURL = "https://llm.example"
+  disableAutoUpdates = "false"
+  deploymentOrganizationUuid = "not-a-uuid"
+  banner = { enabled = true, text = "x", backgroundColor = "red" }
+  otlpEndpoint = "https://user:pw@otel.example"
+  managedMcpServers = [
+    { name = "jira", transport = "http", url = "https://a.example" },
+    { name = "jira", transport = "http", url = "https://b.example" },
+  ]
+}
+profile us extends bsae {}
+profile lone {}
+"#;
+    let sources = SourceSet::new(vec![("many.policy".into(), src.as_bytes().to_vec())]);
+    let c = polc::compile(&sources, &Schema::builtin(), &MemoryHost::default());
+    let codes: Vec<Code> = c.diagnostics.iter().map(|d| d.code).collect();
+    for expected in [
+        Code::InvalidEnumValue,
+        Code::OutOfRange,
+        Code::UnknownKey,
+        Code::TypeMismatch,
+        Code::InvalidFormat,
+        Code::CredentialsInUrl,
+        Code::DuplicateIdentity,
+        Code::UnknownParent,
+        Code::MissingIdentifier,
+    ] {
+        assert!(codes.contains(&expected), "{expected:?} missing from {codes:?}");
+    }
+    // Two bad formats: the UUID and the colour.
+    assert_eq!(codes.iter().filter(|c| **c == Code::InvalidFormat).count(), 2);
+}
+
+/// Inheritance, multiple parents, `+=`, `-=`, `unset` and `${profile}`:
+/// exact effective values.
+#[test]
+fn replay_semantics() {
+    let src = r#"
+abstract profile base {
+  disabledBuiltinTools = ["WebSearch"]
+  inferenceCustomHeaders = { "X-A" = "1", "X-B" = "2" }
+  managedMcpServers = [
+    { name = "jira", transport = "http", url = "https://mcp.example/jira" },
+    { name = "wiki", transport = "http", url = "https://mcp.example/wiki" },
+  ]
+  deploymentDisplayName = "Acme"
+  meta { identifier = "com.acme.${profile}" }
+}
+abstract profile left extends base {
+  disabledBuiltinTools += "WebFetch"
+}
+abstract profile right extends base {
+  disabledBuiltinTools += ["Bash", "Edit"]
+  inferenceCustomHeaders -= "X-A"
+  inferenceCustomHeaders += { "X-C" = "3" }
+}
+profile both extends left, right {
+  managedMcpServers -= "jira"
+  unset deploymentDisplayName
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let c = polc::compile(&sources, &schema, &MemoryHost::default());
+    let id = c.resolved.find("both").unwrap();
+    let order: Vec<&str> = c.resolved.linearization[id.index()]
+        .iter()
+        .map(|p| &*c.resolved.profile(*p).name)
+        .collect();
+    assert_eq!(order, ["base", "left", "right", "both"]);
+    let json = polc::inspect::show_json(&c.resolved, id, &schema);
+    assert_eq!(
+        json["disabledBuiltinTools"],
+        serde_json::json!(["WebSearch", "WebFetch", "Bash", "Edit"])
+    );
+    assert_eq!(
+        json["inferenceCustomHeaders"],
+        serde_json::json!({"X-B": "2", "X-C": "3"})
+    );
+    assert_eq!(json["managedMcpServers"][0]["name"], "wiki");
+    assert_eq!(json["managedMcpServers"].as_array().unwrap().len(), 1);
+    assert!(json.get("deploymentDisplayName").is_none());
+    let eff = c.resolved.effective[id.index()].as_ref().unwrap();
+    assert_eq!(eff.meta("identifier").unwrap().value.as_str(), Some("com.acme.both"));
+    // Provenance: the list was set in base and appended to by left and right.
+    let steps: Vec<&str> = eff
+        .get("disabledBuiltinTools")
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| &*c.resolved.profile(s.profile).name)
+        .collect();
+    assert_eq!(steps, ["base", "left", "right"]);
+}
+
+/// Secrets never appear in any output.
+#[test]
+fn secrets_are_never_printed() {
+    let src = r#"
+profile us {
+  inferenceProvider = "gateway"
+  inferenceGatewayBaseUrl = "https://llm.us.example"
+  inferenceGatewayApiKey = "sk-ant-plaintext-do-not-print"
+  inferenceCustomHeaders = { "X-Env" = "ok" }
+  meta { identifier = "com.acme.us" }
+}
+profile eu extends us {
+  inferenceGatewayApiKey = env("EU_GATEWAY_KEY")
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let mut host = MemoryHost::default();
+    host.env.insert("EU_GATEWAY_KEY".into(), "sk-ant-env-secret-value".into());
+    let c = polc::compile(&sources, &schema, &host);
+    let mut all = polc::render::human(&sources, &c.diagnostics, false);
+    all.push_str(&polc::render::json(&sources, &c.diagnostics));
+    for name in ["us", "eu"] {
+        let id = c.resolved.find(name).unwrap();
+        all.push_str(&polc::inspect::show_text(&c.resolved, id, &schema, &sources));
+        all.push_str(&polc::inspect::show_json(&c.resolved, id, &schema).to_string());
+        all.push_str(&polc::inspect::trace_text(&c.resolved, id, "inferenceGatewayApiKey", &schema, &sources));
+    }
+    assert!(!all.contains("sk-ant-plaintext-do-not-print"), "{all}");
+    assert!(!all.contains("sk-ant-env-secret-value"), "{all}");
+    assert!(all.contains("<env:EU_GATEWAY_KEY>"));
+    assert!(all.contains("<redacted>"));
+    assert!(c.diagnostics.iter().any(|d| d.code == Code::PlaintextSecret));
+}
