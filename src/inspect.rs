@@ -76,17 +76,29 @@ pub fn show_json(resolved: &Resolved, id: ProfileId, schema: &Schema) -> serde_j
 /// The effective configuration as text, grouped by schema section, with the
 /// file and line that set each value.
 #[must_use]
-pub fn show_text(resolved: &Resolved, id: ProfileId, schema: &Schema, sources: &SourceSet) -> String {
+pub fn show_text(
+    resolved: &Resolved,
+    id: ProfileId,
+    schema: &Schema,
+    sources: &SourceSet,
+) -> String {
     let decl = resolved.profile(id);
     let mut out = String::new();
-    let kind = if decl.is_abstract { "abstract profile" } else { "profile" };
+    let kind = if decl.is_abstract {
+        "abstract profile"
+    } else {
+        "profile"
+    };
     let _ = writeln!(out, "{kind} {}", decl.name);
     if let Some(doc) = &decl.doc {
         for line in doc.lines() {
             let _ = writeln!(out, "  /// {line}");
         }
     }
-    let order: Vec<&str> = resolved.linearization[id.index()].iter().map(|p| &*resolved.profile(*p).name).collect();
+    let order: Vec<&str> = resolved.linearization[id.index()]
+        .iter()
+        .map(|p| &*resolved.profile(*p).name)
+        .collect();
     if order.len() > 1 {
         let _ = writeln!(out, "  replay order: {}", order.join(" → "));
     }
@@ -97,13 +109,21 @@ pub fn show_text(resolved: &Resolved, id: ProfileId, schema: &Schema, sources: &
     let rows = |entries: Vec<(&str, &EffValue, bool)>, out: &mut String| {
         let width = entries.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
         for (k, ev, secret) in entries {
-            let _ = writeln!(out, "  {k:<width$} = {}  # {}", shown(&ev.value, secret), location(sources, ev.last_span()));
+            let _ = writeln!(
+                out,
+                "  {k:<width$} = {}  # {}",
+                shown(&ev.value, secret),
+                location(sources, ev.last_span())
+            );
         }
     };
     let meta: Vec<(&str, &EffValue, bool)> = eff
         .values
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix(crate::resolve::META_PREFIX).map(|f| (f, v, false)))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(crate::resolve::META_PREFIX)
+                .map(|f| (f, v, false))
+        })
         .collect();
     if !meta.is_empty() {
         let _ = writeln!(out, "\nmeta");
@@ -122,7 +142,11 @@ pub fn show_text(resolved: &Resolved, id: ProfileId, schema: &Schema, sources: &
         let _ = writeln!(out, "\n{}", section.title);
         rows(entries, &mut out);
     }
-    let unknown: Vec<(&str, &EffValue, bool)> = eff.keys().filter(|(k, _)| schema.key(k).is_none()).map(|(k, v)| (&**k, v, false)).collect();
+    let unknown: Vec<(&str, &EffValue, bool)> = eff
+        .keys()
+        .filter(|(k, _)| schema.key(k).is_none())
+        .map(|(k, v)| (&**k, v, false))
+        .collect();
     if !unknown.is_empty() {
         let _ = writeln!(out, "\nUnknown keys");
         rows(unknown, &mut out);
@@ -133,7 +157,13 @@ pub fn show_text(resolved: &Resolved, id: ProfileId, schema: &Schema, sources: &
 /// Every statement about `key` in the profile's replay order, marking which
 /// ones make up the effective value.
 #[must_use]
-pub fn trace_text(resolved: &Resolved, id: ProfileId, key: &str, schema: &Schema, sources: &SourceSet) -> String {
+pub fn trace_text(
+    resolved: &Resolved,
+    id: ProfileId,
+    key: &str,
+    schema: &Schema,
+    sources: &SourceSet,
+) -> String {
     let decl = resolved.profile(id);
     let secret = is_secret(schema, key);
     let mut out = String::new();
@@ -147,10 +177,15 @@ pub fn trace_text(resolved: &Resolved, id: ProfileId, key: &str, schema: &Schema
     for &p in order {
         let pd = resolved.profile(p);
         for st in pd.statements.iter().filter(|s| &*s.key == key) {
-            let used = ev.is_some_and(|ev| ev.steps.iter().any(|s| s.span == st.span && s.profile == p));
+            let used =
+                ev.is_some_and(|ev| ev.steps.iter().any(|s| s.span == st.span && s.profile == p));
             let text = match (&st.op, &st.value) {
                 (Op::Unset, _) => format!("unset {key}"),
-                (op, Some(v)) => format!("{key} {} {}", op.as_str(), shown(&v.bind_profile(&decl.name), secret)),
+                (op, Some(v)) => format!(
+                    "{key} {} {}",
+                    op.as_str(),
+                    shown(&v.bind_profile(&decl.name), secret)
+                ),
                 (op, None) => format!("{key} {} <invalid>", op.as_str()),
             };
             let status = if used {
@@ -160,7 +195,12 @@ pub fn trace_text(resolved: &Resolved, id: ProfileId, key: &str, schema: &Schema
             } else {
                 "overridden"
             };
-            rows.push((pd.name.to_string(), location(sources, st.span), text, status));
+            rows.push((
+                pd.name.to_string(),
+                location(sources, st.span),
+                text,
+                status,
+            ));
         }
     }
     if rows.is_empty() {

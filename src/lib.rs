@@ -41,7 +41,9 @@ impl Compilation {
     /// Whether any diagnostic is an error.
     #[must_use]
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == diag::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == diag::Severity::Error)
     }
 }
 
@@ -56,18 +58,22 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
     for id in sources.ids() {
         let file = sources.file(id);
         match &file.text {
-            Some(text) => {
-                match syntax::parse_file(id, text, &mut diags) {
-                    Some(ast) => files.push(ast),
-                    None => unparsed_names.extend(syntax::declared_names(text)),
-                }
-            }
+            Some(text) => match syntax::parse_file(id, text, &mut diags) {
+                Some(ast) => files.push(ast),
+                None => unparsed_names.extend(syntax::declared_names(text)),
+            },
             None => {
                 let at = file.invalid_utf8_at.unwrap_or(0);
                 diags.push(
-                    Diagnostic::new(Code::InvalidUtf8, format!("`{}` is not valid UTF-8", file.name))
-                        .primary(Span::new(id, at, at + 1), format!("invalid byte at offset {at}"))
-                        .help("save the file as UTF-8"),
+                    Diagnostic::new(
+                        Code::InvalidUtf8,
+                        format!("`{}` is not valid UTF-8", file.name),
+                    )
+                    .primary(
+                        Span::new(id, at, at + 1),
+                        format!("invalid byte at offset {at}"),
+                    )
+                    .help("save the file as UTF-8"),
                 );
                 unparsed_names.extend(syntax::declared_names(file.source()));
             }

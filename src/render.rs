@@ -22,7 +22,11 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<crate::source::FileId> {
         .labels
         .iter()
         .map(|l| {
-            let style = if l.primary { LabelStyle::Primary } else { LabelStyle::Secondary };
+            let style = if l.primary {
+                LabelStyle::Primary
+            } else {
+                LabelStyle::Secondary
+            };
             cs::Label::new(style, l.span.file, l.span.range()).with_message(l.message.clone())
         })
         .collect();
@@ -58,12 +62,25 @@ pub fn human(sources: &SourceSet, diags: &[Diagnostic], color: bool) -> String {
         redacted = sources.redacted(&secrets);
         &redacted
     };
-    let mut buffer = if color { Buffer::ansi() } else { Buffer::no_color() };
+    let mut buffer = if color {
+        Buffer::ansi()
+    } else {
+        Buffer::no_color()
+    };
     let config = config();
     for d in diags {
         if term::emit_to_write_style(&mut buffer, &config, sources, &to_codespan(d)).is_err() {
             // A span outside its file would be a bug; still say what the problem is.
-            let _ = std::io::Write::write_all(&mut buffer, format!("{}[{}]: {}\n", d.severity.as_str(), d.code.as_str(), d.message).as_bytes());
+            let _ = std::io::Write::write_all(
+                &mut buffer,
+                format!(
+                    "{}[{}]: {}\n",
+                    d.severity.as_str(),
+                    d.code.as_str(),
+                    d.message
+                )
+                .as_bytes(),
+            );
         }
     }
     let mut out = String::from_utf8_lossy(buffer.as_slice()).into_owned();
@@ -75,11 +92,21 @@ pub fn human(sources: &SourceSet, diags: &[Diagnostic], color: bool) -> String {
 #[must_use]
 pub fn summary(diags: &[Diagnostic]) -> String {
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
-    let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+    let (e, w, i) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
     if e + w + i == 0 {
         return "no problems found\n".to_string();
     }
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     let mut parts = Vec::new();
     if e > 0 {
         parts.push(plural(e, "error"));
@@ -129,7 +156,8 @@ pub fn json(sources: &SourceSet, diags: &[Diagnostic]) -> String {
             })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::Value::Array(items)).unwrap_or_else(|_| "[]".into());
+    let mut s = serde_json::to_string_pretty(&serde_json::Value::Array(items))
+        .unwrap_or_else(|_| "[]".into());
     s.push('\n');
     s
 }

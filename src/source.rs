@@ -38,10 +38,15 @@ impl SourceFile {
             Ok(t) => (Some(t), None, None),
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
-                (None, Some(String::from_utf8_lossy(e.as_bytes()).into_owned()), Some(at))
+                (
+                    None,
+                    Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    Some(at),
+                )
             }
         };
-        let line_starts = files::line_starts(text.as_deref().or(lossy.as_deref()).unwrap_or("")).collect();
+        let line_starts =
+            files::line_starts(text.as_deref().or(lossy.as_deref()).unwrap_or("")).collect();
         SourceFile {
             name,
             text,
@@ -94,13 +99,7 @@ impl SourceSet {
     /// does not matter.
     #[must_use]
     pub fn new(files: Vec<(String, Vec<u8>)>) -> Self {
-        Self::from_tree(
-            "",
-            files
-                .into_iter()
-                .map(|(name, bytes)| (name, bytes))
-                .collect(),
-        )
+        Self::from_tree("", files)
     }
 
     /// Builds a set from files below a root directory: `files` holds
@@ -116,7 +115,11 @@ impl SourceSet {
                 .into_iter()
                 .map(|(rel, bytes)| {
                     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
-                    let name = if root.is_empty() { rel } else { format!("{root}/{rel}") };
+                    let name = if root.is_empty() {
+                        rel
+                    } else {
+                        format!("{root}/{rel}")
+                    };
                     SourceFile::new(name, dir, bytes)
                 })
                 .collect(),
@@ -164,14 +167,21 @@ impl SourceSet {
     pub fn redacted(&self, spans: &[crate::span::Span]) -> SourceSet {
         let mut out = self.clone();
         for span in spans {
-            let Some(file) = out.files.get_mut(span.file.0 as usize) else { continue };
-            let Some(text) = file.text.as_mut() else { continue };
+            let Some(file) = out.files.get_mut(span.file.0 as usize) else {
+                continue;
+            };
+            let Some(text) = file.text.as_mut() else {
+                continue;
+            };
             let mut range = span.range();
             if range.end > text.len() || range.start >= range.end {
                 continue;
             }
             let bytes = text.as_bytes();
-            if range.end - range.start >= 2 && bytes[range.start] == b'"' && bytes[range.end - 1] == b'"' {
+            if range.end - range.start >= 2
+                && bytes[range.start] == b'"'
+                && bytes[range.end - 1] == b'"'
+            {
                 range = range.start + 1..range.end - 1;
             }
             let mut masked = std::mem::take(text).into_bytes();
@@ -180,13 +190,16 @@ impl SourceSet {
             }
             // Replacing whole UTF-8 sequences by ASCII keeps the text valid,
             // but a span edge inside a sequence would not: fall back to lossy.
-            *text = String::from_utf8(masked).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            *text = String::from_utf8(masked)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         }
         out
     }
 
     fn get(&self, id: FileId) -> Result<&SourceFile, files::Error> {
-        self.files.get(id.0 as usize).ok_or(files::Error::FileMissing)
+        self.files
+            .get(id.0 as usize)
+            .ok_or(files::Error::FileMissing)
     }
 }
 

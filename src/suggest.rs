@@ -5,7 +5,10 @@
 /// edit distance within a third of the name's length (at least 1, at most 4).
 /// Ties go to the alphabetically first candidate, so the answer does not
 /// depend on the order of `candidates`.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let limit = (name.chars().count() / 3).clamp(1, 4);
     let mut best: Option<(usize, &'a str)> = None;
@@ -60,9 +63,19 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let keys = ["inferenceGatewayBaseUrl", "inferenceGatewayApiKey", "inferenceProvider"];
-        assert_eq!(did_you_mean("inferenceGatewayBaseURL", keys), Some("inferenceGatewayBaseUrl"));
-        assert_eq!(did_you_mean("inferenceProvidr", keys), Some("inferenceProvider"));
+        let keys = [
+            "inferenceGatewayBaseUrl",
+            "inferenceGatewayApiKey",
+            "inferenceProvider",
+        ];
+        assert_eq!(
+            did_you_mean("inferenceGatewayBaseURL", keys),
+            Some("inferenceGatewayBaseUrl")
+        );
+        assert_eq!(
+            did_you_mean("inferenceProvidr", keys),
+            Some("inferenceProvider")
+        );
         assert_eq!(did_you_mean("banner", keys), None);
         assert_eq!(did_you_mean("vertx", ["vertex", "gateway"]), Some("vertex"));
         assert_eq!(levenshtein("ab", "ba"), 1);

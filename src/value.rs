@@ -100,7 +100,9 @@ impl Val {
                 }
                 Value::Str(s.into())
             }
-            Value::List(items) => Value::List(items.iter().map(|v| v.bind_profile(profile)).collect()),
+            Value::List(items) => {
+                Value::List(items.iter().map(|v| v.bind_profile(profile)).collect())
+            }
             Value::Object(fields) => Value::Object(
                 fields
                     .iter()

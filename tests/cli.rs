@@ -25,7 +25,10 @@ fn check_policies_exits_zero() {
     let (code, stdout, stderr) = polc(&["check", "policies"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "");
-    assert!(stderr.ends_with("no problems found\n") || !stderr.contains("error["), "{stderr}");
+    assert!(
+        stderr.ends_with("no problems found\n") || !stderr.contains("error["),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -54,10 +57,23 @@ fn check_json_format() {
             assert!(d.get(field).is_some(), "missing {field} in {d}");
         }
         for l in d["labels"].as_array().unwrap() {
-            for field in ["file", "line", "column", "end_line", "end_column", "message", "primary"] {
+            for field in [
+                "file",
+                "line",
+                "column",
+                "end_line",
+                "end_column",
+                "message",
+                "primary",
+            ] {
                 assert!(l.get(field).is_some(), "missing {field} in {l}");
             }
-            assert!(l["file"].as_str().unwrap().starts_with("examples/mistakes/"));
+            assert!(
+                l["file"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("examples/mistakes/")
+            );
             assert!(l["line"].as_u64().unwrap() >= 1);
             assert!(l["column"].as_u64().unwrap() >= 1);
         }
@@ -87,7 +103,10 @@ fn usage_and_io_errors_exit_two() {
     assert!(stderr.contains("unknown diagnostic code"), "{stderr}");
     let (code, _, stderr) = polc(&["show", "no-such-profile"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("no profile named `no-such-profile`"), "{stderr}");
+    assert!(
+        stderr.contains("no profile named `no-such-profile`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -139,5 +158,8 @@ fn schema_lists_and_documents_keys() {
     assert!(stdout.contains("an integer from 1 to 72"), "{stdout}");
     let (code, _, stderr) = polc(&["schema", "inferenceGatewayBaseURL"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("did you mean `inferenceGatewayBaseUrl`?"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean `inferenceGatewayBaseUrl`?"),
+        "{stderr}"
+    );
 }

@@ -114,10 +114,16 @@ profile lone {}
         Code::UnknownParent,
         Code::MissingIdentifier,
     ] {
-        assert!(codes.contains(&expected), "{expected:?} missing from {codes:?}");
+        assert!(
+            codes.contains(&expected),
+            "{expected:?} missing from {codes:?}"
+        );
     }
     // Two bad formats: the UUID and the colour.
-    assert_eq!(codes.iter().filter(|c| **c == Code::InvalidFormat).count(), 2);
+    assert_eq!(
+        codes.iter().filter(|c| **c == Code::InvalidFormat).count(),
+        2
+    );
 }
 
 /// Inheritance, multiple parents, `+=`, `-=`, `unset` and `${profile}`:
@@ -170,7 +176,10 @@ profile both extends left, right {
     assert_eq!(json["managedMcpServers"].as_array().unwrap().len(), 1);
     assert!(json.get("deploymentDisplayName").is_none());
     let eff = c.resolved.effective[id.index()].as_ref().unwrap();
-    assert_eq!(eff.meta("identifier").unwrap().value.as_str(), Some("com.acme.both"));
+    assert_eq!(
+        eff.meta("identifier").unwrap().value.as_str(),
+        Some("com.acme.both")
+    );
     // Provenance: the list was set in base and appended to by left and right.
     let steps: Vec<&str> = eff
         .get("disabledBuiltinTools")
@@ -200,19 +209,35 @@ profile eu extends us {
     let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
     let schema = Schema::builtin();
     let mut host = MemoryHost::default();
-    host.env.insert("EU_GATEWAY_KEY".into(), "sk-ant-env-secret-value".into());
+    host.env
+        .insert("EU_GATEWAY_KEY".into(), "sk-ant-env-secret-value".into());
     let c = polc::compile(&sources, &schema, &host);
     let mut all = polc::render::human(&sources, &c.diagnostics, false);
     all.push_str(&polc::render::json(&sources, &c.diagnostics));
     for name in ["us", "eu"] {
         let id = c.resolved.find(name).unwrap();
-        all.push_str(&polc::inspect::show_text(&c.resolved, id, &schema, &sources));
+        all.push_str(&polc::inspect::show_text(
+            &c.resolved,
+            id,
+            &schema,
+            &sources,
+        ));
         all.push_str(&polc::inspect::show_json(&c.resolved, id, &schema).to_string());
-        all.push_str(&polc::inspect::trace_text(&c.resolved, id, "inferenceGatewayApiKey", &schema, &sources));
+        all.push_str(&polc::inspect::trace_text(
+            &c.resolved,
+            id,
+            "inferenceGatewayApiKey",
+            &schema,
+            &sources,
+        ));
     }
     assert!(!all.contains("sk-ant-plaintext-do-not-print"), "{all}");
     assert!(!all.contains("sk-ant-env-secret-value"), "{all}");
     assert!(all.contains("<env:EU_GATEWAY_KEY>"));
     assert!(all.contains("<redacted>"));
-    assert!(c.diagnostics.iter().any(|d| d.code == Code::PlaintextSecret));
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.code == Code::PlaintextSecret)
+    );
 }

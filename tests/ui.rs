@@ -25,10 +25,16 @@ struct Case {
 fn cases() -> Vec<Case> {
     let base = common::root().join("tests/ui");
     let mut out = Vec::new();
-    let mut stages: Vec<_> = std::fs::read_dir(&base).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut stages: Vec<_> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     stages.sort();
     for stage in stages.iter().filter(|p| p.is_dir()) {
-        let mut entries: Vec<_> = std::fs::read_dir(stage).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(stage)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for path in entries {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -49,8 +55,16 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
     let (files, host) = if case.path.is_dir() {
         common::load_dir(&case.path)
     } else {
-        let name = case.path.file_name().unwrap().to_string_lossy().into_owned();
-        (vec![(name, std::fs::read(&case.path).unwrap())], polc::host::MemoryHost::default())
+        let name = case
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        (
+            vec![(name, std::fs::read(&case.path).unwrap())],
+            polc::host::MemoryHost::default(),
+        )
     };
     let mut sources = SourceSet::from_tree("", files.clone());
     let schema_path = case.path.join("schema.json");
@@ -94,7 +108,12 @@ fn ui_cases() {
         if case.stage == "ok" {
             assert_eq!(count, 0, "ok case {} has diagnostics:\n{snap}", case.name);
         } else {
-            assert!(count > 0, "case {}/{} reports nothing", case.stage, case.name);
+            assert!(
+                count > 0,
+                "case {}/{} reports nothing",
+                case.stage,
+                case.name
+            );
         }
         seen.extend(codes);
         let mut settings = insta::Settings::clone_current();
@@ -103,7 +122,11 @@ fn ui_cases() {
         settings.set_omit_expression(true);
         settings.bind(|| insta::assert_snapshot!(format!("{}__{}", case.stage, case.name), snap));
     }
-    let missing: Vec<&str> = Code::ALL.iter().filter(|c| !seen.contains(c)).map(|c| c.as_str()).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| c.as_str())
+        .collect();
     assert!(missing.is_empty(), "codes without a UI case: {missing:?}");
 }
 
@@ -112,9 +135,22 @@ fn every_code_has_an_explain_page() {
     for code in Code::ALL {
         let page = code.explanation();
         let title = format!("# {} {}", code.as_str(), code.name());
-        assert!(page.starts_with(&title), "{} page must start with `{title}`", code.as_str());
-        for section in ["## What it means", "## Why it matters", "## Example", "## How to fix"] {
-            assert!(page.contains(section), "{} page lacks `{section}`", code.as_str());
+        assert!(
+            page.starts_with(&title),
+            "{} page must start with `{title}`",
+            code.as_str()
+        );
+        for section in [
+            "## What it means",
+            "## Why it matters",
+            "## Example",
+            "## How to fix",
+        ] {
+            assert!(
+                page.contains(section),
+                "{} page lacks `{section}`",
+                code.as_str()
+            );
         }
     }
 }
@@ -124,7 +160,11 @@ fn codes_are_unique() {
     let mut codes = BTreeSet::new();
     let mut names = BTreeSet::new();
     for code in Code::ALL {
-        assert!(codes.insert(code.as_str()), "duplicate code {}", code.as_str());
+        assert!(
+            codes.insert(code.as_str()),
+            "duplicate code {}",
+            code.as_str()
+        );
         assert!(names.insert(code.name()), "duplicate name {}", code.name());
         assert_eq!(Code::parse(code.as_str()), Some(*code));
         assert_eq!(Code::parse(code.name()), Some(*code));
@@ -137,9 +177,21 @@ fn no_raw_rule_names_in_messages() {
     for case in cases() {
         let (snap, _, _) = run(&case);
         let diags = snap.split("----- diagnostics").nth(1).unwrap_or("");
-        for raw in ["EOI", "WHITESPACE", "kw_", "lbrace", "rbrace", "_lit", "Rule::"] {
-            assert!(!diags.contains(raw), "case {}/{} shows `{raw}`:\n{diags}", case.stage, case.name);
+        for raw in [
+            "EOI",
+            "WHITESPACE",
+            "kw_",
+            "lbrace",
+            "rbrace",
+            "_lit",
+            "Rule::",
+        ] {
+            assert!(
+                !diags.contains(raw),
+                "case {}/{} shows `{raw}`:\n{diags}",
+                case.stage,
+                case.name
+            );
         }
     }
 }
-

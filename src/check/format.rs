@@ -19,21 +19,29 @@ pub fn describe(format: Format) -> &'static str {
         Format::HttpsUrl => "an https:// URL",
         Format::HttpUrl => "an http:// or https:// URL",
         Format::HttpsOrigin => "an https:// origin (scheme, host and optional port, no path)",
-        Format::HostPattern => "a hostname, `*.domain` wildcard, IP address or `*`, with an optional `:port`",
+        Format::HostPattern => {
+            "a hostname, `*.domain` wildcard, IP address or `*`, with an optional `:port`"
+        }
         Format::Hostname => "a hostname",
         Format::Uuid => "a UUID like `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (no braces)",
         Format::AbsolutePath => "an absolute path",
-        Format::WorkspacePath => "an absolute path, a path starting with `~`, or one starting with a `%VAR%` token",
+        Format::WorkspacePath => {
+            "an absolute path, a path starting with `~`, or one starting with a `%VAR%` token"
+        }
         Format::Color => "a colour `#RRGGBB`",
         Format::AwsRegion => "an AWS region such as `us-west-2`",
         Format::GcpProject => "a GCP project id (lowercase letters, digits, `.`, `:` and `-`)",
-        Format::GcpLocation => "a Vertex AI location: a region such as `us-east5`, or `eu`, `us` or `global`",
+        Format::GcpLocation => {
+            "a Vertex AI location: a region such as `us-east5`, or `eu`, `us` or `global`"
+        }
         Format::AwsAccountId => "a 12-digit AWS account id",
         Format::Sha1Hex => "a full 40-character commit SHA",
         Format::Sha256Hex => "a 64-character hexadecimal SHA-256",
         Format::HeaderName => "an HTTP header name",
         Format::GithubRepo => "a GitHub repository `owner/name`",
-        Format::MarketplaceName => "a marketplace name (letters, digits, `.`, `_`, `-`; not `unknown`, `org` or `org-provisioned`)",
+        Format::MarketplaceName => {
+            "a marketplace name (letters, digits, `.`, `_`, `-`; not `unknown`, `org` or `org-provisioned`)"
+        }
         Format::HostList => "space-separated hostnames",
         Format::AppVersion => "an app version such as `1.40609.0`",
     }
@@ -53,10 +61,16 @@ pub fn check(format: Format, value: &str) -> Result<(), FormatError> {
         Format::Uuid => uuid(value),
         Format::AbsolutePath => absolute_path(value),
         Format::WorkspacePath => {
-            absolute_path(value) || value == "~" || value.starts_with("~/") || value.starts_with("~\\") || percent_token(value)
+            absolute_path(value)
+                || value == "~"
+                || value.starts_with("~/")
+                || value.starts_with("~\\")
+                || percent_token(value)
         }
         Format::Color => {
-            value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+            value.len() == 7
+                && value.starts_with('#')
+                && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
         }
         Format::AwsRegion => aws_region(value),
         Format::GcpProject => gcp_project(value),
@@ -65,10 +79,21 @@ pub fn check(format: Format, value: &str) -> Result<(), FormatError> {
         Format::Sha1Hex => value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()),
         Format::Sha256Hex => value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
         Format::HeaderName => {
-            !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            !value.is_empty()
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
         }
         Format::GithubRepo => match value.split_once('/') {
-            Some((o, n)) => !o.is_empty() && !n.is_empty() && !n.contains('/') && [o, n].iter().all(|p| p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))),
+            Some((o, n)) => {
+                !o.is_empty()
+                    && !n.is_empty()
+                    && !n.contains('/')
+                    && [o, n].iter().all(|p| {
+                        p.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                    })
+            }
             None => false,
         },
         Format::MarketplaceName => {
@@ -76,13 +101,17 @@ pub fn check(format: Format, value: &str) -> Result<(), FormatError> {
             !b.is_empty()
                 && b.len() <= 128
                 && b[0].is_ascii_alphanumeric()
-                && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
                 && !matches!(value, "unknown" | "org" | "org-provisioned")
         }
         Format::HostList => value.split_whitespace().all(hostname) && !value.trim().is_empty(),
         Format::AppVersion => {
             let parts: Vec<&str> = value.split('.').collect();
-            (2..=4).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            (2..=4).contains(&parts.len())
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         }
     };
     if ok {
@@ -93,11 +122,16 @@ pub fn check(format: Format, value: &str) -> Result<(), FormatError> {
 }
 
 fn url(value: &str, schemes: &[&str], origin_only: bool) -> Result<(), FormatError> {
-    let expected = || FormatError::Invalid(describe(match (schemes.len(), origin_only) {
-        (_, true) => Format::HttpsOrigin,
-        (1, false) => Format::HttpsUrl,
-        _ => Format::HttpUrl,
-    }).to_string());
+    let expected = || {
+        FormatError::Invalid(
+            describe(match (schemes.len(), origin_only) {
+                (_, true) => Format::HttpsOrigin,
+                (1, false) => Format::HttpsUrl,
+                _ => Format::HttpUrl,
+            })
+            .to_string(),
+        )
+    };
     let Some((scheme, rest)) = value.split_once("://") else {
         return Err(expected());
     };
@@ -116,7 +150,10 @@ fn url(value: &str, schemes: &[&str], origin_only: bool) -> Result<(), FormatErr
     if host.is_empty() || !(hostname(host) || ip(host) || host.starts_with('[')) {
         return Err(expected());
     }
-    if let Some(port) = authority.strip_prefix(host).and_then(|p| p.strip_prefix(':')) {
+    if let Some(port) = authority
+        .strip_prefix(host)
+        .and_then(|p| p.strip_prefix(':'))
+    {
         if port.parse::<u16>().is_err() {
             return Err(expected());
         }
@@ -156,7 +193,8 @@ pub fn hostname(value: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -197,7 +235,10 @@ fn absolute_path(value: &str) -> bool {
     let b = value.as_bytes();
     value.starts_with('/')
         || value.starts_with("\\\\")
-        || (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/'))
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && (b[2] == b'\\' || b[2] == b'/'))
 }
 
 fn percent_token(value: &str) -> bool {
@@ -208,13 +249,19 @@ fn aws_region(value: &str) -> bool {
     // Like `us-west-2`, `ap-northeast-1`, `us-gov-west-1`, `eu-central-2`.
     let parts: Vec<&str> = value.split('-').collect();
     parts.len() >= 3
-        && parts.last().is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 fn gcp_region(value: &str) -> bool {
     // Like `us-east5`, `europe-west4`, `asia-southeast1`.
-    let Some((area, rest)) = value.split_once('-') else { return false };
+    let Some((area, rest)) = value.split_once('-') else {
+        return false;
+    };
     let digits = rest.trim_start_matches(|c: char| c.is_ascii_lowercase());
     !area.is_empty()
         && area.bytes().all(|b| b.is_ascii_lowercase())
@@ -227,7 +274,8 @@ fn gcp_project(value: &str) -> bool {
     let b = value.as_bytes();
     !b.is_empty()
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b".:-".contains(c))
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b".:-".contains(c))
 }
 
 #[cfg(test)]
@@ -236,17 +284,32 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(check(Format::HttpsUrl, "https://llm.example.com/v1"), Ok(()));
-        assert_eq!(check(Format::HttpsUrl, "https://llm.example.com:8443"), Ok(()));
+        assert_eq!(
+            check(Format::HttpsUrl, "https://llm.example.com/v1"),
+            Ok(())
+        );
+        assert_eq!(
+            check(Format::HttpsUrl, "https://llm.example.com:8443"),
+            Ok(())
+        );
         assert!(check(Format::HttpsUrl, "http://llm.example.com").is_err());
-        assert_eq!(check(Format::HttpsUrl, "https://u:p@llm.example.com"), Err(FormatError::Credentials));
+        assert_eq!(
+            check(Format::HttpsUrl, "https://u:p@llm.example.com"),
+            Err(FormatError::Credentials)
+        );
         assert_eq!(check(Format::HttpUrl, "http://127.0.0.1:8080"), Ok(()));
         assert!(check(Format::HttpsOrigin, "https://x.example.com/path").is_err());
         assert_eq!(check(Format::HttpsOrigin, "https://x.example.com"), Ok(()));
-        assert_eq!(check(Format::HostPattern, "*.corp.example.com:8443"), Ok(()));
+        assert_eq!(
+            check(Format::HostPattern, "*.corp.example.com:8443"),
+            Ok(())
+        );
         assert_eq!(check(Format::HostPattern, "*"), Ok(()));
         assert!(check(Format::HostPattern, "http://x").is_err());
-        assert_eq!(check(Format::Uuid, "00000000-0000-4000-8000-000000000001"), Ok(()));
+        assert_eq!(
+            check(Format::Uuid, "00000000-0000-4000-8000-000000000001"),
+            Ok(())
+        );
         assert!(check(Format::Uuid, "{00000000-0000-4000-8000-000000000001}").is_err());
         assert_eq!(check(Format::Color, "#F5f5F5"), Ok(()));
         assert!(check(Format::Color, "F5F5F5").is_err());
@@ -263,6 +326,9 @@ mod tests {
         assert_eq!(check(Format::Sha1Hex, &"a".repeat(40)), Ok(()));
         assert_eq!(check(Format::AppVersion, "1.40609.0"), Ok(()));
         assert!(check(Format::MarketplaceName, "org").is_err());
-        assert_eq!(url_host("https://User@LLM.example.com:443/x"), Some("llm.example.com".into()));
+        assert_eq!(
+            url_host("https://User@LLM.example.com:443/x"),
+            Some("llm.example.com".into())
+        );
     }
 }

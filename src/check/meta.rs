@@ -39,19 +39,62 @@ pub struct MetaField {
 
 /// Every meta field.
 pub const FIELDS: &[MetaField] = &[
-    MetaField { name: "identifier", kind: MetaKind::Identifier, doc: "reverse-DNS identifier of the generated profile (mobileconfig PayloadIdentifier); required for concrete profiles" },
-    MetaField { name: "display_name", kind: MetaKind::Text, doc: "name shown in MDM consoles; defaults to the profile name" },
-    MetaField { name: "description", kind: MetaKind::Text, doc: "description shown in MDM consoles" },
-    MetaField { name: "organization", kind: MetaKind::Text, doc: "organization shown in MDM consoles" },
-    MetaField { name: "scope", kind: MetaKind::Scope, doc: "`system` (HKLM, machine profile) or `user` (HKCU, user profile); default `system`" },
-    MetaField { name: "removal_disallowed", kind: MetaKind::Bool, doc: "mobileconfig PayloadRemovalDisallowed; default false" },
-    MetaField { name: "min_app_version", kind: MetaKind::Version, doc: "oldest app version in the fleet; keys introduced later get a warning" },
-    MetaField { name: "formats", kind: MetaKind::Formats, doc: "which artifacts to emit for this profile; default all" },
-    MetaField { name: "delivery", kind: MetaKind::Delivery, doc: "`mdm` (default): everything in the MDM profile; `bootstrap`: the MDM profile carries only the bootstrap and app-behavior keys, a bootstrap response the rest" },
+    MetaField {
+        name: "identifier",
+        kind: MetaKind::Identifier,
+        doc: "reverse-DNS identifier of the generated profile (mobileconfig PayloadIdentifier); required for concrete profiles",
+    },
+    MetaField {
+        name: "display_name",
+        kind: MetaKind::Text,
+        doc: "name shown in MDM consoles; defaults to the profile name",
+    },
+    MetaField {
+        name: "description",
+        kind: MetaKind::Text,
+        doc: "description shown in MDM consoles",
+    },
+    MetaField {
+        name: "organization",
+        kind: MetaKind::Text,
+        doc: "organization shown in MDM consoles",
+    },
+    MetaField {
+        name: "scope",
+        kind: MetaKind::Scope,
+        doc: "`system` (HKLM, machine profile) or `user` (HKCU, user profile); default `system`",
+    },
+    MetaField {
+        name: "removal_disallowed",
+        kind: MetaKind::Bool,
+        doc: "mobileconfig PayloadRemovalDisallowed; default false",
+    },
+    MetaField {
+        name: "min_app_version",
+        kind: MetaKind::Version,
+        doc: "oldest app version in the fleet; keys introduced later get a warning",
+    },
+    MetaField {
+        name: "formats",
+        kind: MetaKind::Formats,
+        doc: "which artifacts to emit for this profile; default all",
+    },
+    MetaField {
+        name: "delivery",
+        kind: MetaKind::Delivery,
+        doc: "`mdm` (default): everything in the MDM profile; `bootstrap`: the MDM profile carries only the bootstrap and app-behavior keys, a bootstrap response the rest",
+    },
 ];
 
 /// Artifact format names accepted by `meta.formats`.
-pub const FORMATS: &[&str] = &["mobileconfig", "reg", "linux-json", "bootstrap-json", "config-library", "egress"];
+pub const FORMATS: &[&str] = &[
+    "mobileconfig",
+    "reg",
+    "linux-json",
+    "bootstrap-json",
+    "config-library",
+    "egress",
+];
 
 /// Checks one meta statement.
 pub fn check_statement(st: &Statement, diags: &mut Diagnostics) {
@@ -70,9 +113,12 @@ pub fn check_statement(st: &Statement, diags: &mut Diagnostics) {
     let Some(v) = &st.value else { return };
     if matches!(st.op, Op::Append | Op::Remove) && field.kind != MetaKind::Formats {
         diags.push(
-            Diagnostic::new(Code::InvalidOperator, format!("`{}` cannot be used on meta field `{name}`", st.op.as_str()))
-                .primary(st.key_span, format!("`{name}` is a single value"))
-                .help("use `=` to replace it"),
+            Diagnostic::new(
+                Code::InvalidOperator,
+                format!("`{}` cannot be used on meta field `{name}`", st.op.as_str()),
+            )
+            .primary(st.key_span, format!("`{name}` is a single value"))
+            .help("use `=` to replace it"),
         );
         return;
     }
@@ -81,9 +127,12 @@ pub fn check_statement(st: &Statement, diags: &mut Diagnostics) {
 
 fn bad(name: &str, v: &Val, expected: &str, diags: &mut Diagnostics) {
     diags.push(
-        Diagnostic::new(Code::InvalidMeta, format!("meta field `{name}` expects {expected}"))
-            .primary(v.span, format!("this is {}", v.kind_name()))
-            .help(format!("write {expected}")),
+        Diagnostic::new(
+            Code::InvalidMeta,
+            format!("meta field `{name}` expects {expected}"),
+        )
+        .primary(v.span, format!("this is {}", v.kind_name()))
+        .help(format!("write {expected}")),
     );
 }
 
@@ -105,15 +154,30 @@ fn check_value(name: &str, kind: MetaKind, v: &Val, op: Op, diags: &mut Diagnost
                 }
             }
             Value::Template(_) => {}
-            _ => bad(name, v, "a string such as \"com.acme.claude.${profile}\"", diags),
+            _ => bad(
+                name,
+                v,
+                "a string such as \"com.acme.claude.${profile}\"",
+                diags,
+            ),
         },
         MetaKind::Scope | MetaKind::Delivery => {
-            let allowed: &[&str] = if kind == MetaKind::Scope { &["system", "user"] } else { &["mdm", "bootstrap"] };
+            let allowed: &[&str] = if kind == MetaKind::Scope {
+                &["system", "user"]
+            } else {
+                &["mdm", "bootstrap"]
+            };
             match v.as_str() {
                 Some(s) if allowed.contains(&s) => {}
                 Some(s) => {
-                    let mut d = Diagnostic::new(Code::InvalidMeta, format!("`{s}` is not a valid `{name}`"))
-                        .primary(v.span, format!("expected `{}` or `{}`", allowed[0], allowed[1]));
+                    let mut d = Diagnostic::new(
+                        Code::InvalidMeta,
+                        format!("`{s}` is not a valid `{name}`"),
+                    )
+                    .primary(
+                        v.span,
+                        format!("expected `{}` or `{}`", allowed[0], allowed[1]),
+                    );
                     if let Some(sug) = did_you_mean(s, allowed.iter().copied()) {
                         d = d.help(format!("did you mean `{sug}`?"));
                     } else {
@@ -121,7 +185,12 @@ fn check_value(name: &str, kind: MetaKind, v: &Val, op: Op, diags: &mut Diagnost
                     }
                     diags.push(d);
                 }
-                None => bad(name, v, &format!("`\"{}\"` or `\"{}\"`", allowed[0], allowed[1]), diags),
+                None => bad(
+                    name,
+                    v,
+                    &format!("`\"{}\"` or `\"{}\"`", allowed[0], allowed[1]),
+                    diags,
+                ),
             }
         }
         MetaKind::Bool => {
@@ -151,8 +220,11 @@ fn check_value(name: &str, kind: MetaKind, v: &Val, op: Op, diags: &mut Diagnost
                 match item.as_str() {
                     Some(s) if FORMATS.contains(&s) => {}
                     Some(s) => {
-                        let mut d = Diagnostic::new(Code::InvalidMeta, format!("`{s}` is not an artifact format"))
-                            .primary(item.span, "unknown format");
+                        let mut d = Diagnostic::new(
+                            Code::InvalidMeta,
+                            format!("`{s}` is not an artifact format"),
+                        )
+                        .primary(item.span, "unknown format");
                         d = match did_you_mean(s, FORMATS.iter().copied()) {
                             Some(sug) => d.help(format!("did you mean `{sug}`?")),
                             None => d.help(format!("formats are: {}", FORMATS.join(", "))),
@@ -171,7 +243,9 @@ fn check_value(name: &str, kind: MetaKind, v: &Val, op: Op, diags: &mut Diagnost
 pub fn reverse_dns(s: &str) -> bool {
     let labels: Vec<&str> = s.split('.').collect();
     labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }

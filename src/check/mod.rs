@@ -74,14 +74,30 @@ fn check_statement(st: &Statement, schema: &Schema, diags: &mut Diagnostics) {
         }
         Op::Append | Op::Remove => {
             let container = match ty {
-                TypeDef::Union { variants } => variants.iter().find(|t| matches!(t, TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. })),
-                other => Some(other).filter(|t| matches!(t, TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. })),
+                TypeDef::Union { variants } => variants.iter().find(|t| {
+                    matches!(
+                        t,
+                        TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. }
+                    )
+                }),
+                other => Some(other).filter(|t| {
+                    matches!(
+                        t,
+                        TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. }
+                    )
+                }),
             };
             let Some(container) = container else {
                 diags.push(
-                    Diagnostic::new(Code::InvalidOperator, format!("`{}` cannot be used on `{}`", st.op.as_str(), def.name))
-                        .primary(st.key_span, format!("`{}` is {}", def.name, types::describe(ty, schema)))
-                        .help("`+=` and `-=` work on lists and objects; use `=` to replace the value"),
+                    Diagnostic::new(
+                        Code::InvalidOperator,
+                        format!("`{}` cannot be used on `{}`", st.op.as_str(), def.name),
+                    )
+                    .primary(
+                        st.key_span,
+                        format!("`{}` is {}", def.name, types::describe(ty, schema)),
+                    )
+                    .help("`+=` and `-=` work on lists and objects; use `=` to replace the value"),
                 );
                 return;
             };
@@ -91,7 +107,13 @@ fn check_statement(st: &Statement, schema: &Schema, diags: &mut Diagnostics) {
 }
 
 /// Checks the value of a `+=` or `-=` against the container type.
-fn check_change(op: Op, v: &crate::value::Val, container: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics) {
+fn check_change(
+    op: Op,
+    v: &crate::value::Val,
+    container: &TypeDef,
+    ctx: &Ctx<'_>,
+    diags: &mut Diagnostics,
+) {
     match (op, container) {
         (Op::Append, TypeDef::List { items, .. }) => match &v.kind {
             Value::List(_) => types::check_value(v, container, ctx, diags),
@@ -107,7 +129,12 @@ fn check_change(op: Op, v: &crate::value::Val, container: &TypeDef, ctx: &Ctx<'_
             };
             types::check_value(v, container, &partial, diags);
         }
-        (Op::Remove, TypeDef::List { items, identity, .. }) => {
+        (
+            Op::Remove,
+            TypeDef::List {
+                items, identity, ..
+            },
+        ) => {
             let targets: Vec<&crate::value::Val> = match &v.kind {
                 Value::List(xs) => xs.iter().collect(),
                 _ => vec![v],
@@ -127,9 +154,12 @@ fn check_change(op: Op, v: &crate::value::Val, container: &TypeDef, ctx: &Ctx<'_
             for t in targets {
                 if !matches!(t.kind, Value::Str(_)) {
                     diags.push(
-                        Diagnostic::new(Code::TypeMismatch, format!("`-=` on `{}` takes the name of an entry", ctx.path))
-                            .primary(t.span, format!("this is {}", t.kind_name()))
-                            .help("write the entry's key as a string, e.g. `-= \"X-Org-Id\"`"),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("`-=` on `{}` takes the name of an entry", ctx.path),
+                        )
+                        .primary(t.span, format!("this is {}", t.kind_name()))
+                        .help("write the entry's key as a string, e.g. `-= \"X-Org-Id\"`"),
                     );
                 }
             }
@@ -139,14 +169,16 @@ fn check_change(op: Op, v: &crate::value::Val, container: &TypeDef, ctx: &Ctx<'_
 }
 
 fn unknown_key(st: &Statement, schema: &Schema) -> Diagnostic {
-    let mut d = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}`", st.key)).primary(st.key_span, "not a key of the schema");
+    let mut d = Diagnostic::new(Code::UnknownKey, format!("unknown key `{}`", st.key))
+        .primary(st.key_span, "not a key of the schema");
     if let Some(k) = schema.key_by_alias(&st.key) {
         return d.help(format!("`{}` was renamed to `{}`", st.key, k.name));
     }
     if let Some(s) = did_you_mean(&st.key, schema.keys().iter().map(|k| k.name.as_str())) {
         d = d.help(format!("did you mean `{s}`?"));
     } else {
-        d = d.help("`polc schema` lists every key; keys are the app's own managed-preference names");
+        d = d
+            .help("`polc schema` lists every key; keys are the app's own managed-preference names");
     }
     d
 }
@@ -160,28 +192,51 @@ fn status_lints(def: &KeyDef, st: &Statement, diags: &mut Diagnostics) {
             } else {
                 format!("`{}` is deprecated", def.name)
             };
-            let dep = def.deprecated.clone().unwrap_or(crate::schema::model::Deprecation {
-                since: None,
-                replaced_by: None,
-                cutoff: None,
-                note: None,
-            });
-            diags.push(types::deprecation(Code::DeprecatedKey, msg, st.key_span, &dep));
+            let dep = def
+                .deprecated
+                .clone()
+                .unwrap_or(crate::schema::model::Deprecation {
+                    since: None,
+                    replaced_by: None,
+                    cutoff: None,
+                    note: None,
+                });
+            diags.push(types::deprecation(
+                Code::DeprecatedKey,
+                msg,
+                st.key_span,
+                &dep,
+            ));
         }
         Status::FirstPartyOnly => diags.push(
-            Diagnostic::new(Code::IgnoredKey, format!("`{}` has no effect with third-party inference", def.name))
-                .primary(st.key_span, "read only by standard (claude.ai) deployments")
-                .help("remove it from third-party profiles"),
+            Diagnostic::new(
+                Code::IgnoredKey,
+                format!("`{}` has no effect with third-party inference", def.name),
+            )
+            .primary(st.key_span, "read only by standard (claude.ai) deployments")
+            .help("remove it from third-party profiles"),
         ),
         Status::Unverified => diags.push(
-            Diagnostic::new(Code::UnverifiedKey, format!("`{}` is not in the vendor's documentation", def.name))
-                .primary(st.key_span, "known only from third-party analysis of the app")
-                .help("it may do nothing on your app version; check it on a test device"),
+            Diagnostic::new(
+                Code::UnverifiedKey,
+                format!("`{}` is not in the vendor's documentation", def.name),
+            )
+            .primary(
+                st.key_span,
+                "known only from third-party analysis of the app",
+            )
+            .help("it may do nothing on your app version; check it on a test device"),
         ),
     }
 }
 
-fn check_effective(resolved: &Resolved, id: ProfileId, eff: &Effective, schema: &Schema, out: &mut Collector) {
+fn check_effective(
+    resolved: &Resolved,
+    id: ProfileId,
+    eff: &Effective,
+    schema: &Schema,
+    out: &mut Collector,
+) {
     let decl = resolved.profile(id);
     // A profile whose ancestry is incomplete (an unknown parent, or one in a
     // file that did not parse) is checked like an abstract one: what it
@@ -191,8 +246,15 @@ fn check_effective(resolved: &Resolved, id: ProfileId, eff: &Effective, schema: 
     let provider = schema
         .provider_key()
         .and_then(|pk| eff.get(pk).map(|ev| (pk, ev)))
-        .and_then(|(pk, ev)| ev.value.as_str().map(|s| (pk, s.to_string(), ev.last_span())));
-    let min_version = eff.meta("min_app_version").and_then(|ev| ev.value.as_str()).map(str::to_string);
+        .and_then(|(pk, ev)| {
+            ev.value
+                .as_str()
+                .map(|s| (pk, s.to_string(), ev.last_span()))
+        });
+    let min_version = eff
+        .meta("min_app_version")
+        .and_then(|ev| ev.value.as_str())
+        .map(str::to_string);
     let mut app_behavior_only = true;
     let mut any_key = false;
     for (key, ev) in eff.keys() {
@@ -236,7 +298,15 @@ fn check_effective(resolved: &Resolved, id: ProfileId, eff: &Effective, schema: 
     let lookup = rules::EffLookup { eff };
     let where_ = format!("in `{}`", decl.name);
     for rule in schema.rules() {
-        rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, schema, &mut diags);
+        rules::check_rule(
+            rule,
+            &lookup,
+            concrete,
+            decl.name_span,
+            &where_,
+            schema,
+            &mut diags,
+        );
     }
     if concrete {
         if eff.meta("identifier").is_none() {
@@ -268,16 +338,23 @@ pub fn version_lt(a: &str, b: &str) -> bool {
 }
 
 /// Merges per-profile diagnostics that point at the same place.
+/// Diagnostics keyed by (code, message, primary span), with the profiles
+/// they were found in and whether the place is inherited by some of them.
+type Merged = BTreeMap<(Code, String, Option<Span>), (Diagnostic, Vec<ProfileId>, bool)>;
+
 #[derive(Default)]
 struct Collector {
-    items: BTreeMap<(Code, String, Option<Span>), (Diagnostic, Vec<ProfileId>, bool)>,
+    items: Merged,
 }
 
 impl Collector {
     fn add(&mut self, d: Diagnostic, profile: ProfileId, profile_span: Span) {
         let inherited = d.primary_span().is_some_and(|s| !profile_span.contains(s));
         let key = (d.code, d.message.clone(), d.primary_span());
-        let entry = self.items.entry(key).or_insert_with(|| (d, Vec::new(), false));
+        let entry = self
+            .items
+            .entry(key)
+            .or_insert_with(|| (d, Vec::new(), false));
         entry.1.push(profile);
         entry.2 |= inherited;
     }
@@ -285,8 +362,15 @@ impl Collector {
     fn finish(self, resolved: &Resolved, diags: &mut Diagnostics) {
         for (_, (mut d, profiles, inherited)) in self.items {
             if inherited || profiles.len() > 1 {
-                let what = if profiles.len() == 1 { "in profile" } else { "in profiles" };
-                d = d.note(format!("{what} {}", crate::resolve::replay::name_list(resolved, &profiles)));
+                let what = if profiles.len() == 1 {
+                    "in profile"
+                } else {
+                    "in profiles"
+                };
+                d = d.note(format!(
+                    "{what} {}",
+                    crate::resolve::replay::name_list(resolved, &profiles)
+                ));
             }
             diags.push(d);
         }

@@ -18,11 +18,11 @@ pub trait Lookup {
 }
 
 /// Steps from a value into a field.
-fn step(v: &Val, span: Span, field: &str) -> Option<(Val, Span)> {
+fn step(v: &Val, field: &str) -> Option<(Val, Span)> {
     match &v.kind {
         Value::Object(_) => v.field(field).map(|f| (f.value.clone(), f.name_span)),
         Value::List(items) => {
-            let found: Vec<(Val, Span)> = items.iter().filter_map(|e| step(e, span, field)).collect();
+            let found: Vec<(Val, Span)> = items.iter().filter_map(|e| step(e, field)).collect();
             if found.is_empty() {
                 return None;
             }
@@ -53,7 +53,7 @@ impl Lookup for EffLookup<'_> {
         let ev = self.eff.get(first)?;
         let mut cur = (ev.value.clone(), ev.last_span());
         for part in parts {
-            cur = step(&cur.0, cur.1, part)?;
+            cur = step(&cur.0, part)?;
         }
         Some(cur)
     }
@@ -69,7 +69,7 @@ impl Lookup for ObjectLookup<'_> {
     fn get(&self, path: &str) -> Option<(Val, Span)> {
         let mut cur = (self.object.clone(), self.object.span);
         for part in path.split('.') {
-            cur = step(&cur.0, cur.1, part)?;
+            cur = step(&cur.0, part)?;
         }
         Some(cur)
     }
@@ -82,8 +82,12 @@ pub fn json_matches(v: &Val, j: &Json) -> bool {
         (Value::Str(s), Json::String(t)) => **s == **t,
         (Value::Bool(a), Json::Bool(b)) => a == b,
         (Value::Int(a), Json::Number(n)) => n.as_i64() == Some(*a),
-        (Value::Float(a), Json::Number(n)) => n.as_f64().is_some_and(|b| (a - b).abs() < f64::EPSILON),
-        (Value::List(items), Json::Array(js)) => items.len() == js.len() && items.iter().zip(js).all(|(a, b)| json_matches(a, b)),
+        (Value::Float(a), Json::Number(n)) => {
+            n.as_f64().is_some_and(|b| (a - b).abs() < f64::EPSILON)
+        }
+        (Value::List(items), Json::Array(js)) => {
+            items.len() == js.len() && items.iter().zip(js).all(|(a, b)| json_matches(a, b))
+        }
         _ => false,
     }
 }
@@ -95,10 +99,13 @@ pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
         Cond::Unset(p) => l.get(p).is_none(),
         Cond::Eq(p, j) => l.get(p).is_some_and(|(v, _)| json_matches(&v, j)),
         Cond::Ne(p, j) => l.get(p).is_some_and(|(v, _)| !json_matches(&v, j)),
-        Cond::In(p, js) => l.get(p).is_some_and(|(v, _)| js.iter().any(|j| json_matches(&v, j))),
-        Cond::Contains(p, j) => l
+        Cond::In(p, js) => l
             .get(p)
-            .is_some_and(|(v, _)| v.as_list().is_some_and(|items| items.iter().any(|i| json_matches(i, j)))),
+            .is_some_and(|(v, _)| js.iter().any(|j| json_matches(&v, j))),
+        Cond::Contains(p, j) => l.get(p).is_some_and(|(v, _)| {
+            v.as_list()
+                .is_some_and(|items| items.iter().any(|i| json_matches(i, j)))
+        }),
         Cond::StartsWith(p, prefix) => l
             .get(p)
             .is_some_and(|(v, _)| v.as_str().is_some_and(|s| s.starts_with(prefix.as_str()))),
@@ -111,7 +118,13 @@ pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
 /// The paths a condition mentions, in order, without repeats.
 fn paths<'c>(cond: &'c Cond, out: &mut Vec<&'c str>) {
     match cond {
-        Cond::Set(p) | Cond::Unset(p) | Cond::Eq(p, _) | Cond::Ne(p, _) | Cond::In(p, _) | Cond::Contains(p, _) | Cond::StartsWith(p, _) => {
+        Cond::Set(p)
+        | Cond::Unset(p)
+        | Cond::Eq(p, _)
+        | Cond::Ne(p, _)
+        | Cond::In(p, _)
+        | Cond::Contains(p, _)
+        | Cond::StartsWith(p, _) => {
             if !out.contains(&p.as_str()) {
                 out.push(p);
             }
@@ -175,7 +188,11 @@ pub fn check_rule(
     if presence && !lower_bound_applies {
         return;
     }
-    if !presence && rule.kind != RuleKind::ExactlyOneOf && !lower_bound_applies && scope == RuleScope::Concrete {
+    if !presence
+        && rule.kind != RuleKind::ExactlyOneOf
+        && !lower_bound_applies
+        && scope == RuleScope::Concrete
+    {
         return;
     }
     let warning = rule.severity == Some(RuleSeverity::Warning);
@@ -209,7 +226,10 @@ pub fn check_rule(
             let present = eval(&o.cond, l);
             let mut ps = Vec::new();
             paths(&o.cond, &mut ps);
-            let span = ps.iter().find_map(|p| l.get(p).map(|(_, s)| s)).unwrap_or(anchor);
+            let span = ps
+                .iter()
+                .find_map(|p| l.get(p).map(|(_, s)| s))
+                .unwrap_or(anchor);
             alts.push((o.label.clone(), present.then_some(span)));
         }
         alts
@@ -239,7 +259,8 @@ pub fn check_rule(
         }
         RuleKind::AtLeastOneOf | RuleKind::ExactlyOneOf => {
             let alts = alternatives();
-            let present: Vec<&(String, Option<Span>)> = alts.iter().filter(|a| a.1.is_some()).collect();
+            let present: Vec<&(String, Option<Span>)> =
+                alts.iter().filter(|a| a.1.is_some()).collect();
             if present.is_empty() && (rule.kind == RuleKind::AtLeastOneOf || lower_bound_applies) {
                 let labels: Vec<&str> = alts.iter().map(|a| a.0.as_str()).collect();
                 let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
@@ -247,23 +268,41 @@ pub fn check_rule(
                     .note(format!("set one of: {}", labels.join("; ")));
                 diags.push(finish(why_labels(rule.when.as_ref(), l, d, anchor)));
             } else if present.len() > 1 && rule.kind == RuleKind::ExactlyOneOf {
-                let mut d = Diagnostic::new(if warning { Code::SuspiciousCombination } else { Code::TooManyAlternatives }, rule.message.clone());
+                let mut d = Diagnostic::new(
+                    if warning {
+                        Code::SuspiciousCombination
+                    } else {
+                        Code::TooManyAlternatives
+                    },
+                    rule.message.clone(),
+                );
                 for (i, (label, span)) in present.iter().enumerate() {
                     let span = span.unwrap_or(anchor);
-                    d = if i == 0 { d.primary(span, format!("{label} here")) } else { d.secondary(span, format!("and {label} here")) };
+                    d = if i == 0 {
+                        d.primary(span, format!("{label} here"))
+                    } else {
+                        d.secondary(span, format!("and {label} here"))
+                    };
                 }
                 diags.push(finish(d.note("exactly one of these may be set")));
             }
         }
         RuleKind::Conflicts => {
             let alts = alternatives();
-            let present: Vec<&(String, Option<Span>)> = alts.iter().filter(|a| a.1.is_some()).collect();
+            let present: Vec<&(String, Option<Span>)> =
+                alts.iter().filter(|a| a.1.is_some()).collect();
             if present.len() > 1 {
                 let mut d = Diagnostic::new(code_for(Code::ConflictingKeys), rule.message.clone());
                 let last = present.len() - 1;
-                d = d.primary(present[last].1.unwrap_or(anchor), format!("{} here", present[last].0));
+                d = d.primary(
+                    present[last].1.unwrap_or(anchor),
+                    format!("{} here", present[last].0),
+                );
                 for (label, span) in &present[..last] {
-                    d = d.secondary(span.unwrap_or(anchor), format!("conflicts with {label} here"));
+                    d = d.secondary(
+                        span.unwrap_or(anchor),
+                        format!("conflicts with {label} here"),
+                    );
                 }
                 diags.push(finish(d));
             }
@@ -277,9 +316,26 @@ pub fn check_rule(
             if let Some(w) = &rule.when {
                 paths(w, &mut ps);
             }
-            let primary = ps.iter().rev().find_map(|p| l.get(p).map(|(_, s)| s)).unwrap_or(anchor);
-            let positive = matches!(then, Cond::Set(_) | Cond::Eq(..) | Cond::In(..) | Cond::Contains(..) | Cond::StartsWith(..) | Cond::All(_) | Cond::Any(_));
-            let code = code_for(if positive { Code::MissingDependency } else { Code::ConflictingKeys });
+            let primary = ps
+                .iter()
+                .rev()
+                .find_map(|p| l.get(p).map(|(_, s)| s))
+                .unwrap_or(anchor);
+            let positive = matches!(
+                then,
+                Cond::Set(_)
+                    | Cond::Eq(..)
+                    | Cond::In(..)
+                    | Cond::Contains(..)
+                    | Cond::StartsWith(..)
+                    | Cond::All(_)
+                    | Cond::Any(_)
+            );
+            let code = code_for(if positive {
+                Code::MissingDependency
+            } else {
+                Code::ConflictingKeys
+            });
             let mut d = Diagnostic::new(code, rule.message.clone()).primary(primary, "here");
             let mut tps = Vec::new();
             paths(then, &mut tps);

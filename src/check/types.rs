@@ -56,7 +56,9 @@ pub fn describe(ty: &TypeDef, schema: &Schema) -> String {
         TypeDef::Number { .. } => "a number".to_string(),
         TypeDef::Boolean => "`true` or `false`".to_string(),
         TypeDef::List { items, .. } => format!("a list of {}", plural(items, schema)),
-        TypeDef::Map { values, .. } => format!("an object whose values are {}", plural(values, schema)),
+        TypeDef::Map { values, .. } => {
+            format!("an object whose values are {}", plural(values, schema))
+        }
         TypeDef::Object { name } => format!("{} object", article(name)),
         TypeDef::Union { variants } => {
             let parts: Vec<String> = variants.iter().map(|v| describe(v, schema)).collect();
@@ -69,7 +71,11 @@ fn plural(ty: &TypeDef, schema: &Schema) -> String {
     match ty {
         TypeDef::String { values, .. } if values.is_empty() => "strings".to_string(),
         TypeDef::String { values, .. } if values.len() > 6 => "names from a fixed set".to_string(),
-        TypeDef::Union { variants } => variants.iter().map(|v| plural(v, schema)).collect::<Vec<_>>().join(" or "),
+        TypeDef::Union { variants } => variants
+            .iter()
+            .map(|v| plural(v, schema))
+            .collect::<Vec<_>>()
+            .join(" or "),
         TypeDef::Object { name } => format!("{name} objects"),
         TypeDef::Boolean => "booleans".to_string(),
         TypeDef::Integer { .. } => "integers".to_string(),
@@ -78,7 +84,10 @@ fn plural(ty: &TypeDef, schema: &Schema) -> String {
 }
 
 fn article(name: &str) -> String {
-    let vowel = name.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    let vowel = name
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUaeiou".contains(c));
     format!("{} {name}", if vowel { "an" } else { "a" })
 }
 
@@ -93,7 +102,9 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
         (_, Value::Env(_)) => {
             let takes_string = match ty {
                 TypeDef::String { .. } => true,
-                TypeDef::Union { variants } => variants.iter().any(|v| matches!(v, TypeDef::String { .. })),
+                TypeDef::Union { variants } => {
+                    variants.iter().any(|v| matches!(v, TypeDef::String { .. }))
+                }
                 _ => false,
             };
             if !takes_string {
@@ -102,13 +113,25 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
         }
         (TypeDef::Union { variants }, _) => {
             let kind = value_kind(v);
-            match variants.iter().find(|t| crate::schema::type_kind(t) == kind) {
+            match variants
+                .iter()
+                .find(|t| crate::schema::type_kind(t) == kind)
+            {
                 Some(t) => check_value(v, t, ctx, diags),
                 None => mismatch(v, ty, ctx, diags, None),
             }
         }
         (TypeDef::String { .. }, Value::Template(_)) => {}
-        (TypeDef::String { format, values, deprecated_values, max_length, min_length }, Value::Str(s)) => {
+        (
+            TypeDef::String {
+                format,
+                values,
+                deprecated_values,
+                max_length,
+                min_length,
+            },
+            Value::Str(s),
+        ) => {
             if !values.is_empty() && !values.iter().any(|x| x == &**s) {
                 if let Some(dep) = deprecated_values.iter().find(|d| d.value == **s) {
                     diags.push(deprecation(
@@ -118,14 +141,21 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                         &dep.deprecation,
                     ));
                 } else {
-                    let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
+                    let shown = if ctx.secret {
+                        "this value".to_string()
+                    } else {
+                        format!("`{s}`")
+                    };
                     let expected = if values.len() > 6 {
                         format!("not one of the {} allowed values", values.len())
                     } else {
                         format!("expected one of {}", quote_list(values))
                     };
-                    let mut d = Diagnostic::new(Code::InvalidEnumValue, format!("{shown} is not a valid value of `{}`", ctx.path))
-                        .primary(v.span, expected);
+                    let mut d = Diagnostic::new(
+                        Code::InvalidEnumValue,
+                        format!("{shown} is not a valid value of `{}`", ctx.path),
+                    )
+                    .primary(v.span, expected);
                     if !ctx.secret {
                         if let Some(sug) = did_you_mean(s, values.iter().map(String::as_str)) {
                             d = d.help(format!("did you mean `{sug}`?"));
@@ -133,7 +163,10 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     }
                     if d.help.is_none() {
                         d = d.help(if values.len() > 6 {
-                            format!("`polc schema {}` lists the allowed values", ctx.path.split(['.', '[']).next().unwrap_or(&ctx.path))
+                            format!(
+                                "`polc schema {}` lists the allowed values",
+                                ctx.path.split(['.', '[']).next().unwrap_or(&ctx.path)
+                            )
                         } else {
                             format!("use one of {}", quote_list(values))
                         });
@@ -145,18 +178,27 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             if let Some(max) = max_length {
                 if len > *max as usize {
                     diags.push(
-                        Diagnostic::new(Code::OutOfRange, format!("`{}` is {len} characters long; the limit is {max}", ctx.path))
-                            .primary(v.span, format!("{len} characters"))
-                            .help(format!("shorten it to at most {max} characters")),
+                        Diagnostic::new(
+                            Code::OutOfRange,
+                            format!(
+                                "`{}` is {len} characters long; the limit is {max}",
+                                ctx.path
+                            ),
+                        )
+                        .primary(v.span, format!("{len} characters"))
+                        .help(format!("shorten it to at most {max} characters")),
                     );
                 }
             }
             if let Some(min) = min_length {
                 if len < *min as usize {
                     diags.push(
-                        Diagnostic::new(Code::OutOfRange, format!("`{}` must not be empty", ctx.path))
-                            .primary(v.span, "empty")
-                            .help("give it a value, or `unset` the key"),
+                        Diagnostic::new(
+                            Code::OutOfRange,
+                            format!("`{}` must not be empty", ctx.path),
+                        )
+                        .primary(v.span, "empty")
+                        .help("give it a value, or `unset` the key"),
                     );
                 }
             }
@@ -184,13 +226,23 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             let high = max.is_some_and(|m| *i > m);
             if low || high {
                 diags.push(
-                    Diagnostic::new(Code::OutOfRange, format!("{i} is out of range for `{}`", ctx.path))
-                        .primary(v.span, format!("expected {}", describe(ty, ctx.schema)))
-                        .help(range_help(*min, *max)),
+                    Diagnostic::new(
+                        Code::OutOfRange,
+                        format!("{i} is out of range for `{}`", ctx.path),
+                    )
+                    .primary(v.span, format!("expected {}", describe(ty, ctx.schema)))
+                    .help(range_help(*min, *max)),
                 );
             }
         }
-        (TypeDef::Number { min, exclusive_min, max }, Value::Int(_) | Value::Float(_)) => {
+        (
+            TypeDef::Number {
+                min,
+                exclusive_min,
+                max,
+            },
+            Value::Int(_) | Value::Float(_),
+        ) => {
             #[allow(clippy::cast_precision_loss)]
             let x = match v.kind {
                 Value::Int(i) => i as f64,
@@ -200,20 +252,44 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             let low = min.is_some_and(|m| if *exclusive_min { x <= m } else { x < m });
             let high = max.is_some_and(|m| x > m);
             if low || high {
-                let lo = min.map(|m| format!("{} {m}", if *exclusive_min { "greater than" } else { "at least" }));
+                let lo = min.map(|m| {
+                    format!(
+                        "{} {m}",
+                        if *exclusive_min {
+                            "greater than"
+                        } else {
+                            "at least"
+                        }
+                    )
+                });
                 let hi = max.map(|m| format!("at most {m}"));
                 let want: Vec<String> = lo.into_iter().chain(hi).collect();
                 diags.push(
-                    Diagnostic::new(Code::OutOfRange, format!("{} is out of range for `{}`", v.display_plain(), ctx.path))
-                        .primary(v.span, format!("expected a number {}", want.join(" and ")))
-                        .help(format!("use a number {}", want.join(" and "))),
+                    Diagnostic::new(
+                        Code::OutOfRange,
+                        format!("{} is out of range for `{}`", v.display_plain(), ctx.path),
+                    )
+                    .primary(v.span, format!("expected a number {}", want.join(" and ")))
+                    .help(format!("use a number {}", want.join(" and "))),
                 );
             }
         }
         (TypeDef::Boolean, Value::Bool(_)) => {}
-        (TypeDef::List { items, identity, unique }, Value::List(elements)) => {
+        (
+            TypeDef::List {
+                items,
+                identity,
+                unique,
+            },
+            Value::List(elements),
+        ) => {
             for (i, e) in elements.iter().enumerate() {
-                check_value(e, items, &ctx.at(format!("{}[{i}]", ctx.path), false), diags);
+                check_value(
+                    e,
+                    items,
+                    &ctx.at(format!("{}[{i}]", ctx.path), false),
+                    diags,
+                );
             }
             duplicates(elements, identity.as_deref(), *unique, &ctx.path, diags);
         }
@@ -222,17 +298,27 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 if let Some(kf) = key_format {
                     if let Err(FormatError::Invalid(expected)) = format::check(*kf, &f.name) {
                         diags.push(
-                            Diagnostic::new(Code::InvalidFormat, format!("`{}` is not a valid key of `{}`", f.name, ctx.path))
-                                .primary(f.name_span, format!("expected {expected}"))
-                                .help(format!("keys of `{}` are {expected}s", ctx.path)),
+                            Diagnostic::new(
+                                Code::InvalidFormat,
+                                format!("`{}` is not a valid key of `{}`", f.name, ctx.path),
+                            )
+                            .primary(f.name_span, format!("expected {expected}"))
+                            .help(format!("keys of `{}` are {expected}s", ctx.path)),
                         );
                     }
                 }
-                check_value(&f.value, values, &ctx.at(format!("{}.{}", ctx.path, f.name), false), diags);
+                check_value(
+                    &f.value,
+                    values,
+                    &ctx.at(format!("{}.{}", ctx.path, f.name), false),
+                    diags,
+                );
             }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {
-            let Some(obj) = ctx.schema.object_type(name) else { return };
+            let Some(obj) = ctx.schema.object_type(name) else {
+                return;
+            };
             for f in fields.iter() {
                 match obj.fields.iter().find(|d| *d.name == *f.name) {
                     Some(def) => {
@@ -255,11 +341,18 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     None if obj.open => {}
                     None => {
                         let names: Vec<&str> = obj.fields.iter().map(|d| d.name.as_str()).collect();
-                        let mut d = Diagnostic::new(Code::UnknownObjectField, format!("{} has no field `{}`", article(name), f.name))
-                            .primary(f.name_span, "unknown field");
+                        let mut d = Diagnostic::new(
+                            Code::UnknownObjectField,
+                            format!("{} has no field `{}`", article(name), f.name),
+                        )
+                        .primary(f.name_span, "unknown field");
                         d = match did_you_mean(&f.name, names.iter().copied()) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help(format!("the fields of {} are: {}", article(name), names.join(", "))),
+                            None => d.help(format!(
+                                "the fields of {} are: {}",
+                                article(name),
+                                names.join(", ")
+                            )),
                         };
                         diags.push(d);
                     }
@@ -269,35 +362,51 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 for def in obj.fields.iter().filter(|d| d.required) {
                     if !fields.iter().any(|f| *f.name == *def.name) {
                         diags.push(
-                            Diagnostic::new(Code::MissingField, format!("{} needs the field `{}`", article(name), def.name))
-                                .primary(v.span, format!("`{}` is missing", def.name))
-                                .help(if def.doc.is_empty() {
-                                    format!("add `{} = ...`", def.name)
-                                } else {
-                                    format!("add `{} = ...`: {}", def.name, def.doc)
-                                }),
+                            Diagnostic::new(
+                                Code::MissingField,
+                                format!("{} needs the field `{}`", article(name), def.name),
+                            )
+                            .primary(v.span, format!("`{}` is missing", def.name))
+                            .help(if def.doc.is_empty() {
+                                format!("add `{} = ...`", def.name)
+                            } else {
+                                format!("add `{} = ...`: {}", def.name, def.doc)
+                            }),
                         );
                     }
                 }
                 let lookup = ObjectLookup { object: v };
                 for rule in &obj.rules {
-                    rules::check_rule(rule, &lookup, true, v.span, &format!("in {}", article(name)), ctx.schema, diags);
+                    rules::check_rule(
+                        rule,
+                        &lookup,
+                        true,
+                        v.span,
+                        &format!("in {}", article(name)),
+                        ctx.schema,
+                        diags,
+                    );
                 }
             }
         }
         (_, _) => {
             let hint = match (ty, &v.kind) {
-                (TypeDef::Boolean, Value::Str(s)) if matches!(&**s, "true" | "false") => {
-                    Some("write the boolean without quotes: the compiler encodes it as each platform needs")
-                }
-                (TypeDef::Integer { .. } | TypeDef::Number { .. }, Value::Str(s)) if s.parse::<f64>().is_ok() => {
-                    Some("write the number without quotes: the compiler encodes it as each platform needs")
-                }
-                (TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. }, Value::Str(s))
-                    if s.trim_start().starts_with(['[', '{']) =>
+                (TypeDef::Boolean, Value::Str(s)) if matches!(&**s, "true" | "false") => Some(
+                    "write the boolean without quotes: the compiler encodes it as each platform needs",
+                ),
+                (TypeDef::Integer { .. } | TypeDef::Number { .. }, Value::Str(s))
+                    if s.parse::<f64>().is_ok() =>
                 {
-                    Some("write the list or object in policy syntax, not as JSON text: the compiler produces the JSON string the app reads")
+                    Some(
+                        "write the number without quotes: the compiler encodes it as each platform needs",
+                    )
                 }
+                (
+                    TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. },
+                    Value::Str(s),
+                ) if s.trim_start().starts_with(['[', '{']) => Some(
+                    "write the list or object in policy syntax, not as JSON text: the compiler produces the JSON string the app reads",
+                ),
                 (TypeDef::Integer { .. }, Value::Float(_)) => Some("use a whole number"),
                 _ => None,
             };
@@ -318,8 +427,11 @@ fn value_kind(v: &Val) -> &'static str {
 
 fn mismatch(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics, hint: Option<&str>) {
     let expected = describe(ty, ctx.schema);
-    let mut d = Diagnostic::new(Code::TypeMismatch, format!("`{}` expects {expected}, found {}", ctx.path, v.kind_name()))
-        .primary(v.span, format!("this is {}", v.kind_name()));
+    let mut d = Diagnostic::new(
+        Code::TypeMismatch,
+        format!("`{}` expects {expected}, found {}", ctx.path, v.kind_name()),
+    )
+    .primary(v.span, format!("this is {}", v.kind_name()));
     if let Some(h) = hint {
         d = d.help(h);
     } else {
@@ -339,7 +451,13 @@ fn range_help(min: Option<i64>, max: Option<i64>) -> String {
 
 /// Reports elements of one list that share an identity (or are equal, for
 /// unique lists).
-pub fn duplicates(elements: &[Val], identity: Option<&str>, unique: bool, path: &str, diags: &mut Diagnostics) {
+pub fn duplicates(
+    elements: &[Val],
+    identity: Option<&str>,
+    unique: bool,
+    path: &str,
+    diags: &mut Diagnostics,
+) {
     for (i, e) in elements.iter().enumerate() {
         for prev in &elements[..i] {
             let same_id = identity.and_then(|id| {
@@ -358,10 +476,13 @@ pub fn duplicates(elements: &[Val], identity: Option<&str>, unique: bool, path: 
             }
             if unique && e.same(prev) {
                 diags.push(
-                    Diagnostic::new(Code::DuplicateIdentity, format!("`{path}` lists the same value twice"))
-                        .primary(e.span, "listed again here")
-                        .secondary(prev.span, "first listed here")
-                        .help("remove one of them"),
+                    Diagnostic::new(
+                        Code::DuplicateIdentity,
+                        format!("`{path}` lists the same value twice"),
+                    )
+                    .primary(e.span, "listed again here")
+                    .secondary(prev.span, "first listed here")
+                    .help("remove one of them"),
                 );
                 break;
             }
@@ -383,7 +504,9 @@ pub fn deprecation(code: Code, message: String, span: Span, dep: &Deprecation) -
     if let Some(cutoff) = &dep.cutoff {
         help.push_str(&format!("; the app stops accepting it after {cutoff}"));
     }
-    let mut d = Diagnostic::new(code, message).primary(span, label).help(help);
+    let mut d = Diagnostic::new(code, message)
+        .primary(span, label)
+        .help(help);
     if let Some(note) = &dep.note {
         d = d.note(note.clone());
     }
@@ -393,8 +516,14 @@ pub fn deprecation(code: Code, message: String, span: Span, dep: &Deprecation) -
 /// The plaintext-secret warning (never shows the value).
 #[must_use]
 pub fn plaintext_secret(path: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(Code::PlaintextSecret, format!("`{path}` is a secret written in plain text"))
-        .primary(span, "secret in the policy source")
-        .help(format!("read it at build time instead: `{} = env(\"NAME\")`, so it never lands in git", path.split(['.', '[']).next().unwrap_or(path)))
-        .with_severity(Severity::Warning)
+    Diagnostic::new(
+        Code::PlaintextSecret,
+        format!("`{path}` is a secret written in plain text"),
+    )
+    .primary(span, "secret in the policy source")
+    .help(format!(
+        "read it at build time instead: `{} = env(\"NAME\")`, so it never lands in git",
+        path.split(['.', '[']).next().unwrap_or(path)
+    ))
+    .with_severity(Severity::Warning)
 }

@@ -18,7 +18,10 @@ pub struct FsHost {
 impl Host for FsHost {
     fn read_file(&self, path: &str) -> Result<String, HostError> {
         let full = self.root.join(path);
-        let canonical_root = self.root.canonicalize().map_err(|e| HostError::Other(e.to_string()))?;
+        let canonical_root = self
+            .root
+            .canonicalize()
+            .map_err(|e| HostError::Other(e.to_string()))?;
         let canonical = match full.canonicalize() {
             Ok(c) => c,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HostError::NotFound),
@@ -44,15 +47,29 @@ pub fn policy_set(path: Option<&Path>) -> Result<PolicySet, String> {
         None if Path::new("policies").is_dir() => PathBuf::from("policies"),
         None => PathBuf::from("."),
     };
-    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let display = path.display().to_string();
     let display = display.trim_end_matches('/').to_string();
     if meta.is_file() {
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
-        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let parent_display = display.strip_suffix(&file_name).unwrap_or("").trim_end_matches('/').to_string();
+        let root = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent_display = display
+            .strip_suffix(&file_name)
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_string();
         return Ok(PolicySet {
             sources: SourceSet::from_tree(&parent_display, vec![(file_name, bytes)]),
             host: FsHost { root },
@@ -63,7 +80,11 @@ pub fn policy_set(path: Option<&Path>) -> Result<PolicySet, String> {
     if files.is_empty() {
         return Err(format!("no .policy files in `{display}`"));
     }
-    let root = if display == "." { String::new() } else { display };
+    let root = if display == "." {
+        String::new()
+    } else {
+        display
+    };
     Ok(PolicySet {
         sources: SourceSet::from_tree(&root, files),
         host: FsHost { root: path },
@@ -71,23 +92,35 @@ pub fn policy_set(path: Option<&Path>) -> Result<PolicySet, String> {
 }
 
 fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
     let mut names: Vec<(String, PathBuf, std::fs::FileType)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
-        let ft = entry.file_type().map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
-        names.push((entry.file_name().to_string_lossy().into_owned(), entry.path(), ft));
+        let ft = entry
+            .file_type()
+            .map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
+        names.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            entry.path(),
+            ft,
+        ));
     }
     names.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, path, ft) in names {
         if name.starts_with('.') {
             continue;
         }
-        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         if ft.is_dir() {
             walk(&path, &child, out)?;
         } else if name.ends_with(".policy") && (ft.is_file() || ft.is_symlink()) {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let bytes = std::fs::read(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             out.push((child, bytes));
         }
     }

@@ -105,7 +105,9 @@ pub fn run() -> ExitCode {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     match execute(&cli, color) {
         Ok(code) => ExitCode::from(code),
@@ -118,7 +120,10 @@ pub fn run() -> ExitCode {
 
 fn out(text: &str) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         // A closed pipe (`polc show x | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -131,18 +136,19 @@ fn err(text: &str) {
 }
 
 /// Loads the schema, reporting a broken schema file like a policy problem.
-fn schema(cli: &Cli, color: bool) -> Result<Result<(Schema, Option<(String, Vec<u8>)>), u8>, String> {
+fn schema(cli: &Cli, color: bool) -> Result<Result<Schema, u8>, String> {
     let Some(path) = &cli.schema else {
-        return Ok(Ok((Schema::builtin(), None)));
+        return Ok(Ok(Schema::builtin()));
     };
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read schema file `{}`: {e}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read schema file `{}`: {e}", path.display()))?;
     let name = path.display().to_string();
     let mut files = SourceSet::new(Vec::new());
-    let id = files.add(name.clone(), bytes.clone());
+    let id = files.add(name, bytes.clone());
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut diags = polc::diag::Diagnostics::new();
     match Schema::load(&text, id, &mut diags) {
-        Some(s) => Ok(Ok((s, Some((name, bytes))))),
+        Some(s) => Ok(Ok(s)),
         None => {
             err(&polc::render::human(&files, &diags.into_sorted(), color));
             Ok(Err(USAGE))
@@ -155,7 +161,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Schema { key } => {
             let schema = match schema(cli, color)? {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             match key {
@@ -163,18 +169,25 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                 Some(k) => match polc::schema::doc::key_page(&schema, k) {
                     Some(page) => out(&page)?,
                     None => {
-                        let hint = polc::suggest::did_you_mean(k, schema.keys().iter().map(|d| d.name.as_str()))
-                            .map(|s| format!(" (did you mean `{s}`?)"))
-                            .unwrap_or_default();
+                        let hint = polc::suggest::did_you_mean(
+                            k,
+                            schema.keys().iter().map(|d| d.name.as_str()),
+                        )
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
                         return Err(format!("no key `{k}` in the schema{hint}"));
                     }
                 },
             }
             Ok(OK)
         }
-        Command::Check { path, format, deny_warnings } => {
+        Command::Check {
+            path,
+            format,
+            deny_warnings,
+        } => {
             let schema = match schema(cli, color)? {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             let set = load::policy_set(path.as_deref())?;
@@ -182,49 +195,100 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             match format {
                 Format::Human => {
                     let shown = set.sources.redacted(&compilation.secret_spans);
-                    err(&polc::render::human(&shown, &compilation.diagnostics, color));
+                    err(&polc::render::human(
+                        &shown,
+                        &compilation.diagnostics,
+                        color,
+                    ));
                 }
                 Format::Json => out(&polc::render::json(&set.sources, &compilation.diagnostics))?,
             }
-            let warnings = compilation.diagnostics.iter().any(|d| d.severity == Severity::Warning);
-            Ok(if compilation.has_errors() || (*deny_warnings && warnings) { PROBLEMS } else { OK })
+            let warnings = compilation
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Warning);
+            Ok(
+                if compilation.has_errors() || (*deny_warnings && warnings) {
+                    PROBLEMS
+                } else {
+                    OK
+                },
+            )
         }
-        Command::Show { profile, path, format } => {
+        Command::Show {
+            profile,
+            path,
+            format,
+        } => {
             let schema = match schema(cli, color)? {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let id = find_profile(&compilation, profile)?;
-            report_errors(&set.sources.redacted(&compilation.secret_spans), &compilation.diagnostics, color);
+            report_errors(
+                &set.sources.redacted(&compilation.secret_spans),
+                &compilation.diagnostics,
+                color,
+            );
             match format {
-                Format::Human => out(&polc::inspect::show_text(&compilation.resolved, id, &schema, &set.sources))?,
+                Format::Human => out(&polc::inspect::show_text(
+                    &compilation.resolved,
+                    id,
+                    &schema,
+                    &set.sources,
+                ))?,
                 Format::Json => {
                     let v = polc::inspect::show_json(&compilation.resolved, id, &schema);
-                    out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+                    out(&format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&v).unwrap_or_default()
+                    ))?;
                 }
             }
-            Ok(if compilation.has_errors() { PROBLEMS } else { OK })
+            Ok(if compilation.has_errors() {
+                PROBLEMS
+            } else {
+                OK
+            })
         }
         Command::Trace { profile, key, path } => {
             let schema = match schema(cli, color)? {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let id = find_profile(&compilation, profile)?;
-            report_errors(&set.sources.redacted(&compilation.secret_spans), &compilation.diagnostics, color);
-            out(&polc::inspect::trace_text(&compilation.resolved, id, key, &schema, &set.sources))?;
-            Ok(if compilation.has_errors() { PROBLEMS } else { OK })
+            report_errors(
+                &set.sources.redacted(&compilation.secret_spans),
+                &compilation.diagnostics,
+                color,
+            );
+            out(&polc::inspect::trace_text(
+                &compilation.resolved,
+                id,
+                key,
+                &schema,
+                &set.sources,
+            ))?;
+            Ok(if compilation.has_errors() {
+                PROBLEMS
+            } else {
+                OK
+            })
         }
     }
 }
 
 /// Errors only (show/trace are about values; `check` reports the rest).
 fn report_errors(sources: &SourceSet, diags: &[Diagnostic], color: bool) {
-    let errors: Vec<Diagnostic> = diags.iter().filter(|d| d.severity == Severity::Error).cloned().collect();
+    let errors: Vec<Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
     if !errors.is_empty() {
         err(&polc::render::human(sources, &errors, color));
     }
@@ -244,7 +308,12 @@ fn explain(code: Option<&str>) -> Result<u8, String> {
         None => {
             let mut text = String::new();
             for c in Code::ALL {
-                text.push_str(&format!("{}  {:<8} {}\n", c.as_str(), c.default_severity().as_str(), c.name()));
+                text.push_str(&format!(
+                    "{}  {:<8} {}\n",
+                    c.as_str(),
+                    c.default_severity().as_str(),
+                    c.name()
+                ));
             }
             out(&text)?;
             Ok(OK)
@@ -254,7 +323,9 @@ fn explain(code: Option<&str>) -> Result<u8, String> {
                 out(code.explanation())?;
                 Ok(OK)
             }
-            None => Err(format!("unknown diagnostic code `{c}`; `polc explain` lists them")),
+            None => Err(format!(
+                "unknown diagnostic code `{c}`; `polc explain` lists them"
+            )),
         },
     }
 }

@@ -79,10 +79,13 @@ impl<'a> Evaluator<'a, '_> {
             if let Item::Let(l) = item {
                 if let Some(prev) = frame.vars.iter().find(|v| v.name == l.name.name) {
                     self.diags.push(
-                        Diagnostic::new(Code::DuplicateLet, format!("`{}` is defined twice", l.name.name))
-                            .primary(l.name.span, "defined again here")
-                            .secondary(prev.span, "first defined here")
-                            .help("rename one of them; a `let` is visible in the whole policy set"),
+                        Diagnostic::new(
+                            Code::DuplicateLet,
+                            format!("`{}` is defined twice", l.name.name),
+                        )
+                        .primary(l.name.span, "defined again here")
+                        .secondary(prev.span, "first defined here")
+                        .help("rename one of them; a `let` is visible in the whole policy set"),
                     );
                     continue;
                 }
@@ -134,18 +137,27 @@ impl<'a> Evaluator<'a, '_> {
             }
             (Value::Object(_), None) => {
                 self.diags.push(
-                    Diagnostic::new(Code::InvalidExpression, "a `for` over an object needs two variables")
-                        .primary(f.iterable.span, "this is an object")
-                        .help(format!("write `for {}, value in ...` to get each key and value", f.first.name)),
+                    Diagnostic::new(
+                        Code::InvalidExpression,
+                        "a `for` over an object needs two variables",
+                    )
+                    .primary(f.iterable.span, "this is an object")
+                    .help(format!(
+                        "write `for {}, value in ...` to get each key and value",
+                        f.first.name
+                    )),
                 );
                 return;
             }
             (Value::List(_), Some(second)) => {
                 self.diags.push(
-                    Diagnostic::new(Code::InvalidExpression, "a `for` over a list takes one variable")
-                        .primary(second.span, "not needed for a list")
-                        .secondary(f.iterable.span, "this is a list")
-                        .help(format!("write `for {} in ...`", f.first.name)),
+                    Diagnostic::new(
+                        Code::InvalidExpression,
+                        "a `for` over a list takes one variable",
+                    )
+                    .primary(second.span, "not needed for a list")
+                    .secondary(f.iterable.span, "this is a list")
+                    .help(format!("write `for {} in ...`", f.first.name)),
                 );
                 return;
             }
@@ -216,10 +228,15 @@ impl<'a> Evaluator<'a, '_> {
                     if *op == ast::AssignOp::Set {
                         if let Some(prev) = assigned.get(&full) {
                             self.diags.push(
-                                Diagnostic::new(Code::DuplicateAssignment, format!("`{}` is assigned twice in one profile", key.name))
-                                    .primary(key.span, "assigned again here")
-                                    .secondary(*prev, "first assigned here")
-                                    .help("keep one assignment; use `+=` to add to a list or an object"),
+                                Diagnostic::new(
+                                    Code::DuplicateAssignment,
+                                    format!("`{}` is assigned twice in one profile", key.name),
+                                )
+                                .primary(key.span, "assigned again here")
+                                .secondary(*prev, "first assigned here")
+                                .help(
+                                    "keep one assignment; use `+=` to add to a list or an object",
+                                ),
                             );
                         } else {
                             assigned.insert(full.clone(), key.span);
@@ -346,8 +363,11 @@ impl<'a> Evaluator<'a, '_> {
                             Some(f.value.clone())
                         } else {
                             let names: Vec<&str> = fields.iter().map(|f| &*f.name).collect();
-                            let mut d = Diagnostic::new(Code::UnknownField, format!("no field `{}` in this object", field.name))
-                                .primary(field.span, "unknown field");
+                            let mut d = Diagnostic::new(
+                                Code::UnknownField,
+                                format!("no field `{}` in this object", field.name),
+                            )
+                            .primary(field.span, "unknown field");
                             d = match did_you_mean(&field.name, names.iter().copied()) {
                                 Some(s) => d.help(format!("did you mean `{s}`?")),
                                 None => d.help(format!("the object has: {}", list_names(&names))),
@@ -358,10 +378,17 @@ impl<'a> Evaluator<'a, '_> {
                     }
                     _ => {
                         self.diags.push(
-                            Diagnostic::new(Code::InvalidExpression, format!("cannot access field `{}` of {}", field.name, b.kind_name()))
-                                .primary(field.span, "field access")
-                                .secondary(base.span, format!("this is {}", b.kind_name()))
-                                .help("field access works on objects only"),
+                            Diagnostic::new(
+                                Code::InvalidExpression,
+                                format!(
+                                    "cannot access field `{}` of {}",
+                                    field.name,
+                                    b.kind_name()
+                                ),
+                            )
+                            .primary(field.span, "field access")
+                            .secondary(base.span, format!("this is {}", b.kind_name()))
+                            .help("field access works on objects only"),
                         );
                         None
                     }
@@ -473,17 +500,25 @@ impl<'a> Evaluator<'a, '_> {
             }
             Err(HostError::NotFound) => {
                 self.diags.push(
-                    Diagnostic::new(Code::FileUnreadable, format!("cannot read `{normalized}`: no such file"))
-                        .primary(path.span, "file not found")
-                        .help("the path is relative to the directory of the policy file that contains it"),
+                    Diagnostic::new(
+                        Code::FileUnreadable,
+                        format!("cannot read `{normalized}`: no such file"),
+                    )
+                    .primary(path.span, "file not found")
+                    .help(
+                        "the path is relative to the directory of the policy file that contains it",
+                    ),
                 );
                 None
             }
             Err(HostError::Other(e)) => {
                 self.diags.push(
-                    Diagnostic::new(Code::FileUnreadable, format!("cannot read `{normalized}`: {e}"))
-                        .primary(path.span, "unreadable")
-                        .help("`file()` reads UTF-8 text files"),
+                    Diagnostic::new(
+                        Code::FileUnreadable,
+                        format!("cannot read `{normalized}`: {e}"),
+                    )
+                    .primary(path.span, "unreadable")
+                    .help("`file()` reads UTF-8 text files"),
                 );
                 None
             }
@@ -502,12 +537,22 @@ impl<'a> Evaluator<'a, '_> {
     fn lookup(&mut self, ident: &'a ast::Ident) -> Option<Val> {
         let Some((i, j)) = self.find_var(&ident.name) else {
             if ident.name == PROFILE_VAR {
-                return Some(Val::new(Value::Template(vec![TemplatePart::Profile].into()), ident.span));
+                return Some(Val::new(
+                    Value::Template(vec![TemplatePart::Profile].into()),
+                    ident.span,
+                ));
             }
-            let mut names: Vec<&str> = self.frames.iter().flat_map(|f| f.vars.iter().map(|v| v.name)).collect();
+            let mut names: Vec<&str> = self
+                .frames
+                .iter()
+                .flat_map(|f| f.vars.iter().map(|v| v.name))
+                .collect();
             names.sort_unstable();
-            let mut d = Diagnostic::new(Code::UnknownVariable, format!("unknown name `{}`", ident.name))
-                .primary(ident.span, "not a `let` or a loop variable");
+            let mut d = Diagnostic::new(
+                Code::UnknownVariable,
+                format!("unknown name `{}`", ident.name),
+            )
+            .primary(ident.span, "not a `let` or a loop variable");
             d = match did_you_mean(&ident.name, names.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help("define it with `let`, or write a string in quotes"),
@@ -527,15 +572,30 @@ impl<'a> Evaluator<'a, '_> {
             VarState::InProgress => {
                 let name = var.name;
                 let span = var.span;
-                let start = self.evaluating.iter().position(|(n, s)| *n == name && *s == span).unwrap_or(0);
+                let start = self
+                    .evaluating
+                    .iter()
+                    .position(|(n, s)| *n == name && *s == span)
+                    .unwrap_or(0);
                 let cycle: Vec<(&str, Span)> = self.evaluating[start..].to_vec();
-                let chain: Vec<&str> = cycle.iter().map(|(n, _)| *n).chain(std::iter::once(name)).collect();
-                let mut d = Diagnostic::new(Code::LetCycle, format!("`let`s refer to each other in a cycle: {}", chain.join(" → ")))
-                    .primary(span, format!("`{name}` depends on itself"));
+                let chain: Vec<&str> = cycle
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .chain(std::iter::once(name))
+                    .collect();
+                let mut d = Diagnostic::new(
+                    Code::LetCycle,
+                    format!(
+                        "`let`s refer to each other in a cycle: {}",
+                        chain.join(" → ")
+                    ),
+                )
+                .primary(span, format!("`{name}` depends on itself"));
                 for (n, s) in cycle.iter().skip(1) {
                     d = d.secondary(*s, format!("`{n}` is part of the cycle"));
                 }
-                self.diags.push(d.help("break the cycle by writing one of the values out"));
+                self.diags
+                    .push(d.help("break the cycle by writing one of the values out"));
                 // Mark as failed so that the cycle is reported once.
                 self.frames[i].vars[j].state = VarState::Ready(None);
                 None
@@ -576,7 +636,11 @@ fn list_names(names: &[&str]) -> String {
     if names.is_empty() {
         return "no fields".to_string();
     }
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `name` is a valid profile name: `[a-z0-9][a-z0-9._-]*`.
@@ -584,7 +648,8 @@ fn list_names(names: &[&str]) -> String {
 pub fn valid_profile_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 fn valid_env_name(name: &str) -> bool {
@@ -631,8 +696,14 @@ mod tests {
         assert_eq!(normalize("regions", "a.md"), Ok("regions/a.md".into()));
         assert_eq!(normalize("regions", "../a.md"), Ok("a.md".into()));
         assert_eq!(normalize("", "x/./y/../z.md"), Ok("x/z.md".into()));
-        assert_eq!(normalize("", "../a.md"), Err("climbs above the policy set's directory"));
-        assert_eq!(normalize("a", "../../etc/passwd"), Err("climbs above the policy set's directory"));
+        assert_eq!(
+            normalize("", "../a.md"),
+            Err("climbs above the policy set's directory")
+        );
+        assert_eq!(
+            normalize("a", "../../etc/passwd"),
+            Err("climbs above the policy set's directory")
+        );
         assert_eq!(normalize("", "/etc/passwd"), Err("is absolute"));
         assert_eq!(normalize("", "C:\\x"), Err("is absolute"));
         assert_eq!(normalize("", "~/.ssh/id_rsa"), Err("is absolute"));

@@ -167,7 +167,9 @@ impl Effective {
 
     /// The application keys (not meta), sorted.
     pub fn keys(&self) -> impl Iterator<Item = (&Rc<str>, &EffValue)> {
-        self.values.iter().filter(|(k, _)| !k.starts_with(META_PREFIX))
+        self.values
+            .iter()
+            .filter(|(k, _)| !k.starts_with(META_PREFIX))
     }
 
     /// A meta field.

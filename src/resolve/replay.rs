@@ -59,18 +59,27 @@ struct Removal {
     owner: ProfileId,
 }
 
+/// A key and the two conflicting assignments (statement span, profile).
+type AmbiguityKey = (Rc<str>, (Span, ProfileId), (Span, ProfileId));
+
 struct Context<'s> {
     schema: &'s Schema,
     /// (key, first assignment, second assignment) → profiles affected.
-    ambiguities: BTreeMap<(Rc<str>, (Span, ProfileId), (Span, ProfileId)), Vec<ProfileId>>,
+    ambiguities: BTreeMap<AmbiguityKey, Vec<ProfileId>>,
     discarded: BTreeSet<(Span, Span)>,
     removals: BTreeMap<Span, Removal>,
 }
 
-fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: &mut Diagnostics) -> Effective {
+fn replay_one(
+    resolved: &Resolved,
+    id: ProfileId,
+    ctx: &mut Context<'_>,
+    diags: &mut Diagnostics,
+) -> Effective {
     let me = resolved.profile(id);
     let order = &resolved.linearization[id.index()];
-    let is_ancestor_or_self = |a: ProfileId, of: ProfileId| resolved.linearization[of.index()].contains(&a);
+    let is_ancestor_or_self =
+        |a: ProfileId, of: ProfileId| resolved.linearization[of.index()].contains(&a);
     let mut slots: BTreeMap<Rc<str>, Slot> = BTreeMap::new();
     for &q in order {
         for st in &resolved.profile(q).statements {
@@ -103,15 +112,30 @@ fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: 
                             if setter != id && old.same(&v) {
                                 let from = slot.steps.first().map_or(old.span, |s| s.span);
                                 diags.push(
-                                    Diagnostic::new(Code::RedundantOverride, format!("`{}` is set to the value it already inherits", display_key(&st.key)))
-                                        .primary(st.span, "same value as inherited")
-                                        .secondary(from, format!("inherited from `{}`", resolved.profile(setter).name))
-                                        .help("remove this line; the profile inherits the value already"),
+                                    Diagnostic::new(
+                                        Code::RedundantOverride,
+                                        format!(
+                                            "`{}` is set to the value it already inherits",
+                                            display_key(&st.key)
+                                        ),
+                                    )
+                                    .primary(st.span, "same value as inherited")
+                                    .secondary(
+                                        from,
+                                        format!(
+                                            "inherited from `{}`",
+                                            resolved.profile(setter).name
+                                        ),
+                                    )
+                                    .help(
+                                        "remove this line; the profile inherits the value already",
+                                    ),
                                 );
                             }
                         }
                     }
-                    slot.frontier.retain(|(p, _, _)| !is_ancestor_or_self(*p, q));
+                    slot.frontier
+                        .retain(|(p, _, _)| !is_ancestor_or_self(*p, q));
                     slot.frontier.push((q, st.span, Some(v.clone())));
                     slot.changes.clear();
                     slot.value = Some(v);
@@ -120,7 +144,8 @@ fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: 
                     slot.setter = Some(q);
                 }
                 Op::Unset => {
-                    slot.frontier.retain(|(p, _, _)| !is_ancestor_or_self(*p, q));
+                    slot.frontier
+                        .retain(|(p, _, _)| !is_ancestor_or_self(*p, q));
                     slot.frontier.push((q, st.span, None));
                     slot.changes.push((q, st.span, Op::Unset));
                     slot.value = None;
@@ -140,10 +165,19 @@ fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: 
                     let Some(v) = &st.value else { continue };
                     let (new, removed) = remove(slot.value.as_ref(), v, ctx.schema, &st.key);
                     // `-=` on a scalar is reported by the checker, not as "nothing to remove".
-                    let container = match (slot.value.as_ref().map(|c| &c.kind), key_type(ctx.schema, &st.key)) {
+                    let container = match (
+                        slot.value.as_ref().map(|c| &c.kind),
+                        key_type(ctx.schema, &st.key),
+                    ) {
                         (Some(Value::List(_) | Value::Object(_)), _) => true,
                         (Some(_), _) => false,
-                        (None, Some(t)) => matches!(t, TypeDef::List { .. } | TypeDef::Map { .. } | TypeDef::Object { .. } | TypeDef::Union { .. }),
+                        (None, Some(t)) => matches!(
+                            t,
+                            TypeDef::List { .. }
+                                | TypeDef::Map { .. }
+                                | TypeDef::Object { .. }
+                                | TypeDef::Union { .. }
+                        ),
                         (None, None) => true,
                     };
                     if !container {
@@ -171,7 +205,13 @@ fn replay_one(resolved: &Resolved, id: ProfileId, ctx: &mut Context<'_>, diags: 
     for (key, slot) in slots {
         ambiguity(&key, &slot, id, ctx);
         if let Some(value) = slot.value {
-            values.insert(key, EffValue { value, steps: slot.steps });
+            values.insert(
+                key,
+                EffValue {
+                    value,
+                    steps: slot.steps,
+                },
+            );
         }
     }
     Effective { values }
@@ -189,7 +229,7 @@ fn ambiguity(key: &Rc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
             _ => true,
         };
         if differ {
-                        ctx.ambiguities
+            ctx.ambiguities
                 .entry((key.clone(), (first.1, first.0), (other.1, other.0)))
                 .or_default()
                 .push(id);
@@ -201,7 +241,9 @@ fn ambiguity(key: &Rc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
 impl Context<'_> {
     fn finish(self, resolved: &Resolved, diags: &mut Diagnostics) {
         for ((key, (a, pa), (b, pb)), profiles) in self.ambiguities {
-            let Some(&first) = profiles.first() else { continue };
+            let Some(&first) = profiles.first() else {
+                continue;
+            };
             let p = resolved.profile(first);
             let (oa, ob) = (&resolved.profile(pa).name, &resolved.profile(pb).name);
             let mut d = Diagnostic::new(
@@ -215,7 +257,10 @@ impl Context<'_> {
             if profiles.len() > 1 {
                 d = d.note(format!("also in {}", name_list(resolved, &profiles[1..])));
             }
-            diags.push(d.help(format!("set `{}` in the profile itself to decide", display_key(&key))));
+            diags.push(d.help(format!(
+                "set `{}` in the profile itself to decide",
+                display_key(&key)
+            )));
         }
         for (span, r) in self.removals {
             if r.removed_something {
@@ -237,7 +282,11 @@ impl Context<'_> {
 
 /// Lists up to five profile names, then a count.
 pub(crate) fn name_list(resolved: &Resolved, ids: &[ProfileId]) -> String {
-    let mut names: Vec<String> = ids.iter().take(5).map(|p| format!("`{}`", resolved.profile(*p).name)).collect();
+    let mut names: Vec<String> = ids
+        .iter()
+        .take(5)
+        .map(|p| format!("`{}`", resolved.profile(*p).name))
+        .collect();
     if ids.len() > 5 {
         names.push(format!("and {} more", ids.len() - 5));
     }
@@ -256,7 +305,9 @@ fn key_type<'s>(schema: &'s Schema, key: &str) -> Option<&'s TypeDef> {
 
 fn resolve_union<'s>(ty: &'s TypeDef, want: &str) -> Option<&'s TypeDef> {
     match ty {
-        TypeDef::Union { variants } => variants.iter().find(|v| crate::schema::type_kind(v) == want),
+        TypeDef::Union { variants } => variants
+            .iter()
+            .find(|v| crate::schema::type_kind(v) == want),
         other => Some(other),
     }
 }
@@ -271,7 +322,11 @@ fn append(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> Optio
         (None, Some(t)) => match t {
             TypeDef::List { .. } => "list",
             TypeDef::Map { .. } | TypeDef::Object { .. } => "object",
-            TypeDef::Union { variants } if variants.iter().any(|v| matches!(v, TypeDef::List { .. })) => "list",
+            TypeDef::Union { variants }
+                if variants.iter().any(|v| matches!(v, TypeDef::List { .. })) =>
+            {
+                "list"
+            }
             _ => return None,
         },
         (None, None) => match rhs.kind {
@@ -281,7 +336,10 @@ fn append(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> Optio
     };
     match start_kind {
         "list" => {
-            let mut items: Vec<Val> = current.and_then(Val::as_list).map(<[Val]>::to_vec).unwrap_or_default();
+            let mut items: Vec<Val> = current
+                .and_then(Val::as_list)
+                .map(<[Val]>::to_vec)
+                .unwrap_or_default();
             match &rhs.kind {
                 Value::List(new) => items.extend(new.iter().cloned()),
                 _ => items.push(rhs.clone()),
@@ -289,8 +347,13 @@ fn append(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> Optio
             Some(Val::new(Value::List(items.into()), rhs.span))
         }
         _ => {
-            let Value::Object(new) = &rhs.kind else { return None };
-            let mut fields: Vec<Field> = current.and_then(Val::as_object).map(<[Field]>::to_vec).unwrap_or_default();
+            let Value::Object(new) = &rhs.kind else {
+                return None;
+            };
+            let mut fields: Vec<Field> = current
+                .and_then(Val::as_object)
+                .map(<[Field]>::to_vec)
+                .unwrap_or_default();
             for f in new.iter() {
                 if let Some(existing) = fields.iter_mut().find(|e| e.name == f.name) {
                     *existing = f.clone();
@@ -306,7 +369,9 @@ fn append(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> Optio
 /// `-=`: remove list elements (by value or identity) or object entries.
 /// Returns the new value and whether anything was removed.
 fn remove(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> (Option<Val>, bool) {
-    let Some(cur) = current else { return (None, false) };
+    let Some(cur) = current else {
+        return (None, false);
+    };
     let targets: Vec<&Val> = match &rhs.kind {
         Value::List(items) => items.iter().collect(),
         _ => vec![rhs],
@@ -329,7 +394,10 @@ fn remove(current: Option<&Val>, rhs: &Val, schema: &Schema, key: &str) -> (Opti
                 .cloned()
                 .collect();
             let removed = kept.len() != fields.len();
-            (Some(Val::new(Value::Object(kept.into()), cur.span)), removed)
+            (
+                Some(Val::new(Value::Object(kept.into()), cur.span)),
+                removed,
+            )
         }
         _ => (Some(cur.clone()), false),
     }

@@ -10,7 +10,13 @@ use std::fmt::Write as _;
 pub fn overview(schema: &Schema) -> String {
     let f = schema.file();
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({}), {} keys", f.application, f.domain, f.keys.len());
+    let _ = writeln!(
+        out,
+        "{} ({}), {} keys",
+        f.application,
+        f.domain,
+        f.keys.len()
+    );
     for section in &f.sections {
         let keys: Vec<&KeyDef> = f.keys.iter().filter(|k| k.section == section.id).collect();
         if keys.is_empty() {
@@ -33,8 +39,17 @@ pub fn overview(schema: &Schema) -> String {
             if k.app_behavior {
                 tags.push("app-behavior");
             }
-            let tags = if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) };
-            let _ = writeln!(out, "  {:<width$}  {}{tags}", k.name, describe(&k.ty, schema));
+            let tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", tags.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {}{tags}",
+                k.name,
+                describe(&k.ty, schema)
+            );
         }
     }
     out
@@ -45,7 +60,12 @@ pub fn overview(schema: &Schema) -> String {
 pub fn key_page(schema: &Schema, name: &str) -> Option<String> {
     let k = schema.key(name)?;
     let mut out = String::new();
-    let section = schema.file().sections.iter().find(|s| s.id == k.section).map_or(k.section.as_str(), |s| s.title.as_str());
+    let section = schema
+        .file()
+        .sections
+        .iter()
+        .find(|s| s.id == k.section)
+        .map_or(k.section.as_str(), |s| s.title.as_str());
     let _ = writeln!(out, "{}  ({section})\n", k.name);
     let _ = writeln!(out, "{}\n", k.doc);
     let _ = writeln!(out, "type:          {}", describe(&k.ty, schema));
@@ -71,7 +91,10 @@ pub fn key_page(schema: &Schema, name: &str) -> Option<String> {
         let _ = writeln!(out, "secret:        yes (write it as env(\"NAME\"))");
     }
     if k.app_behavior {
-        let _ = writeln!(out, "app-behavior:  yes (a profile with only such keys leaves local configuration editable)");
+        let _ = writeln!(
+            out,
+            "app-behavior:  yes (a profile with only such keys leaves local configuration editable)"
+        );
     }
     if let Some(dep) = &k.deprecated {
         let mut line = "deprecated".to_string();

@@ -47,7 +47,13 @@ impl Schema {
         };
         let before = diags.count(crate::diag::Severity::Error);
         let schema = Schema::index(parsed);
-        Validator { schema: &schema, text, file, diags }.run();
+        Validator {
+            schema: &schema,
+            text,
+            file,
+            diags,
+        }
+        .run();
         (diags.count(crate::diag::Severity::Error) == before).then_some(schema)
     }
 
@@ -145,7 +151,10 @@ impl Validator<'_> {
         if f.format_version != 1 {
             self.error(
                 "format_version",
-                format!("unsupported schema format_version {}: this polc reads version 1", f.format_version),
+                format!(
+                    "unsupported schema format_version {}: this polc reads version 1",
+                    f.format_version
+                ),
             );
         }
         let sections: Vec<&str> = f.sections.iter().map(|s| s.id.as_str()).collect();
@@ -165,21 +174,30 @@ impl Validator<'_> {
                 let providers = self.provider_values(pk);
                 for p in &key.providers {
                     if !providers.iter().any(|v| v == p) {
-                        self.error(p, format!("key `{}` names unknown provider `{p}`", key.name));
+                        self.error(
+                            p,
+                            format!("key `{}` names unknown provider `{p}`", key.name),
+                        );
                     }
                 }
             }
         }
         if let Some(pk) = &f.provider_key {
             if self.schema.key(pk).is_none() {
-                self.error(pk, format!("provider_key `{pk}` is not a key of the schema"));
+                self.error(
+                    pk,
+                    format!("provider_key `{pk}` is not a key of the schema"),
+                );
             }
         }
         for (name, ty) in &f.types {
             let mut fields = BTreeMap::new();
             for field in &ty.fields {
                 if fields.insert(field.name.as_str(), ()).is_some() {
-                    self.error(&field.name, format!("type `{name}` defines field `{}` twice", field.name));
+                    self.error(
+                        &field.name,
+                        format!("type `{name}` defines field `{}` twice", field.name),
+                    );
                 }
                 self.check_type(&field.ty, &format!("{name}.{}", field.name));
             }
@@ -212,7 +230,9 @@ impl Validator<'_> {
 
     fn check_type(&mut self, ty: &TypeDef, owner: &str) {
         match ty {
-            TypeDef::List { items, identity, .. } => {
+            TypeDef::List {
+                items, identity, ..
+            } => {
                 self.check_type(items, owner);
                 if let (Some(id), TypeDef::Object { name }) = (identity, items.as_ref()) {
                     let has = self
@@ -220,7 +240,10 @@ impl Validator<'_> {
                         .object_type(name)
                         .is_some_and(|t| t.fields.iter().any(|f| &f.name == id));
                     if !has && self.schema.object_type(name).is_some() {
-                        self.error(id, format!("`{owner}`: identity field `{id}` is not a field of `{name}`"));
+                        self.error(
+                            id,
+                            format!("`{owner}`: identity field `{id}` is not a field of `{name}`"),
+                        );
                     }
                 }
             }
@@ -236,12 +259,18 @@ impl Validator<'_> {
                     self.check_type(v, owner);
                     let kind = type_kind(v);
                     if kinds.contains(&kind) {
-                        self.error(owner, format!("`{owner}`: a union has two variants of kind {kind}"));
+                        self.error(
+                            owner,
+                            format!("`{owner}`: a union has two variants of kind {kind}"),
+                        );
                     }
                     kinds.push(kind);
                 }
             }
-            TypeDef::String { .. } | TypeDef::Integer { .. } | TypeDef::Number { .. } | TypeDef::Boolean => {}
+            TypeDef::String { .. }
+            | TypeDef::Integer { .. }
+            | TypeDef::Number { .. }
+            | TypeDef::Boolean => {}
         }
     }
 
@@ -251,14 +280,20 @@ impl Validator<'_> {
             self.error(&rule.id, format!("rule `{}` needs a `key`", rule.id));
         }
         if rule.kind == RuleKind::Implies && rule.then.is_none() {
-            self.error(&rule.id, format!("rule `{}` needs a `then` condition", rule.id));
+            self.error(
+                &rule.id,
+                format!("rule `{}` needs a `then` condition", rule.id),
+            );
         }
         let group = matches!(
             rule.kind,
             RuleKind::Conflicts | RuleKind::AtLeastOneOf | RuleKind::ExactlyOneOf
         );
         if group && rule.paths.len() + rule.options.len() < 2 {
-            self.error(&rule.id, format!("rule `{}` needs at least two paths or options", rule.id));
+            self.error(
+                &rule.id,
+                format!("rule `{}` needs at least two paths or options", rule.id),
+            );
         }
         if let Some(k) = &rule.key {
             self.check_path(k, scope);
@@ -279,7 +314,13 @@ impl Validator<'_> {
 
     fn check_cond(&mut self, cond: &Cond, scope: Option<&ObjectType>) {
         match cond {
-            Cond::Set(p) | Cond::Unset(p) | Cond::Eq(p, _) | Cond::Ne(p, _) | Cond::In(p, _) | Cond::Contains(p, _) | Cond::StartsWith(p, _) => {
+            Cond::Set(p)
+            | Cond::Unset(p)
+            | Cond::Eq(p, _)
+            | Cond::Ne(p, _)
+            | Cond::In(p, _)
+            | Cond::Contains(p, _)
+            | Cond::StartsWith(p, _) => {
                 self.check_path(p, scope);
             }
             Cond::All(cs) | Cond::Any(cs) => {
@@ -302,7 +343,10 @@ impl Validator<'_> {
             None => self.schema.key(first).map(|k| &k.ty),
         };
         if ty.is_none() {
-            self.error(path, format!("rule path `{path}`: `{first}` is not defined"));
+            self.error(
+                path,
+                format!("rule path `{path}`: `{first}` is not defined"),
+            );
             return;
         }
         for part in parts {
@@ -333,7 +377,11 @@ impl Validator<'_> {
     fn error(&mut self, needle: &str, message: String) {
         let quoted = format!("\"{needle}\"");
         let start = self.text.find(&quoted).unwrap_or(0);
-        let end = if start == 0 && !self.text.starts_with(&quoted) { 0 } else { start + quoted.len() };
+        let end = if start == 0 && !self.text.starts_with(&quoted) {
+            0
+        } else {
+            start + quoted.len()
+        };
         self.diags.push(
             Diagnostic::new(Code::InvalidSchema, message)
                 .primary(Span::new(self.file, start, end), "")

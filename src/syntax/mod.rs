@@ -9,6 +9,9 @@ mod error;
 mod grammar;
 mod lower;
 
+mod scan;
+pub use scan::declared_names;
+
 use pest::Parser as _;
 
 use crate::ast::{self, Expr, ExprKind, Item, NameRef, Stmt, StmtKind, StrLit, StrPart};

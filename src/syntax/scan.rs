@@ -25,7 +25,11 @@ pub fn declared_names(text: &str) -> Vec<String> {
                     _ => continue,
                 }
             } else {
-                let end = next.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(next.len());
+                let end = next
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+                    })
+                    .unwrap_or(next.len());
                 &next[..end]
             };
             if !name.is_empty() {

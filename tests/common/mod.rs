@@ -22,11 +22,18 @@ pub fn load_dir(dir: &Path) -> (Vec<(String, Vec<u8>)>, MemoryHost) {
 }
 
 fn walk(dir: &Path, rel: &str, files: &mut Vec<(String, Vec<u8>)>, host: &mut MemoryHost) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let path = e.path();
         if path.is_dir() {
             walk(&path, &child, files, host);
