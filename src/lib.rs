@@ -47,21 +47,15 @@ impl Compilation {
     }
 }
 
-/// Parses, resolves and checks a policy set.
-///
-/// A file with a syntax error is left out after its error is reported; the
-/// other files are still resolved and checked.
-pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Host) -> Compilation {
-    let mut diags = Diagnostics::new();
-    let mut files = Vec::with_capacity(sources.len());
-    let mut unparsed_names = std::collections::BTreeSet::new();
-    for id in sources.ids() {
+/// Parses every file, on as many threads as the machine has cores (files
+/// are independent). Results come back in file order.
+fn parse_all(sources: &SourceSet) -> Vec<(source::FileId, Option<ast::File>, Diagnostics)> {
+    let ids: Vec<source::FileId> = sources.ids().collect();
+    let parse = |id: source::FileId| {
+        let mut diags = Diagnostics::new();
         let file = sources.file(id);
-        match &file.text {
-            Some(text) => match syntax::parse_file(id, text, &mut diags) {
-                Some(ast) => files.push(ast),
-                None => unparsed_names.extend(syntax::declared_names(text)),
-            },
+        let parsed = match &file.text {
+            Some(text) => syntax::parse_file(id, text, &mut diags),
             None => {
                 let at = file.invalid_utf8_at.unwrap_or(0);
                 diags.push(
@@ -75,8 +69,49 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
                     )
                     .help("save the file as UTF-8"),
                 );
-                unparsed_names.extend(syntax::declared_names(file.source()));
+                None
             }
+        };
+        (id, parsed, diags)
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(ids.len());
+    let total: usize = ids.iter().map(|id| sources.file(*id).source().len()).sum();
+    if workers < 2 || total < 64 * 1024 {
+        return ids.into_iter().map(parse).collect();
+    }
+    // Deal files out round-robin so that each worker gets a similar share.
+    let mut results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let mine: Vec<source::FileId> =
+                    ids.iter().copied().skip(w).step_by(workers).collect();
+                scope.spawn(move || mine.into_iter().map(parse).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.sort_by_key(|r| r.0);
+    results
+}
+
+/// Parses, resolves and checks a policy set.
+///
+/// A file with a syntax error is left out after its error is reported; the
+/// other files are still resolved and checked.
+pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Host) -> Compilation {
+    let mut diags = Diagnostics::new();
+    let mut files = Vec::with_capacity(sources.len());
+    let mut unparsed_names = std::collections::BTreeSet::new();
+    for (id, parsed, file_diags) in parse_all(sources) {
+        diags.extend(file_diags.into_sorted());
+        match parsed {
+            Some(ast) => files.push(ast),
+            None => unparsed_names.extend(syntax::declared_names(sources.file(id).source())),
         }
     }
     let resolved = resolve::resolve(&files, sources, schema, host, &unparsed_names, &mut diags);

@@ -58,12 +58,7 @@ fn check_statement(st: &Statement, schema: &Schema, diags: &mut Diagnostics) {
     status_lints(def, st, diags);
     let Some(v) = &st.value else { return };
     let ty = &def.ty;
-    let ctx = Ctx {
-        schema,
-        path: def.name.clone(),
-        secret: def.secret,
-        partial: false,
-    };
+    let ctx = Ctx::key(schema, &def.name, def.secret, false);
     match st.op {
         Op::Unset => {}
         Op::Set => {
@@ -121,12 +116,7 @@ fn check_change(
         },
         (Op::Append, TypeDef::Map { .. }) => types::check_value(v, container, ctx, diags),
         (Op::Append, TypeDef::Object { .. }) => {
-            let partial = Ctx {
-                schema: ctx.schema,
-                path: ctx.path.clone(),
-                secret: ctx.secret,
-                partial: true,
-            };
+            let partial = Ctx::key(ctx.schema, ctx.root_key(), ctx.secret, true);
             types::check_value(v, container, &partial, diags);
         }
         (
@@ -156,7 +146,7 @@ fn check_change(
                     diags.push(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`-=` on `{}` takes the name of an entry", ctx.path),
+                            format!("`-=` on `{}` takes the name of an entry", ctx.path()),
                         )
                         .primary(t.span, format!("this is {}", t.kind_name()))
                         .help("write the entry's key as a string, e.g. `-= \"X-Org-Id\"`"),
@@ -291,22 +281,14 @@ fn check_effective(
                     }),
                     _ => None,
                 };
-                types::duplicates(items, identity, false, key, &mut diags);
+                types::duplicates(items, identity, false, &|| key.to_string(), &mut diags);
             }
         }
     }
     let lookup = rules::EffLookup { eff };
-    let where_ = format!("in `{}`", decl.name);
+    let where_ = || format!("in `{}`", decl.name);
     for rule in schema.rules() {
-        rules::check_rule(
-            rule,
-            &lookup,
-            concrete,
-            decl.name_span,
-            &where_,
-            schema,
-            &mut diags,
-        );
+        rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, &mut diags);
     }
     if concrete {
         if eff.meta("identifier").is_none() {

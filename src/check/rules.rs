@@ -2,7 +2,6 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::resolve::Effective;
-use crate::schema::Schema;
 use crate::schema::model::{Cond, Rule, RuleKind, RuleScope, RuleSeverity};
 use crate::span::Span;
 use crate::value::{Val, Value};
@@ -166,8 +165,7 @@ pub fn check_rule(
     l: &dyn Lookup,
     concrete: bool,
     anchor: Span,
-    where_: &str,
-    _schema: &Schema,
+    where_: &dyn Fn() -> String,
     diags: &mut Diagnostics,
 ) {
     if let Some(w) = &rule.when {
@@ -215,24 +213,33 @@ pub fn check_rule(
         }
         d
     };
-    // Alternatives as (label, present?, span).
-    let alternatives = || -> Vec<(String, Option<Span>)> {
-        let mut alts: Vec<(String, Option<Span>)> = rule
+    // Which alternatives are present, with the span to point at; labels are
+    // only built when a diagnostic is.
+    let alternatives = || -> Vec<Option<Span>> {
+        let mut alts: Vec<Option<Span>> = rule
             .paths
             .iter()
-            .map(|p| (format!("`{p}`"), l.get(p).map(|(_, s)| s)))
+            .map(|p| l.get(p).map(|(_, s)| s))
             .collect();
         for o in &rule.options {
-            let present = eval(&o.cond, l);
-            let mut ps = Vec::new();
-            paths(&o.cond, &mut ps);
-            let span = ps
-                .iter()
-                .find_map(|p| l.get(p).map(|(_, s)| s))
-                .unwrap_or(anchor);
-            alts.push((o.label.clone(), present.then_some(span)));
+            alts.push(eval(&o.cond, l).then(|| {
+                let mut ps = Vec::new();
+                paths(&o.cond, &mut ps);
+                ps.iter()
+                    .find_map(|p| l.get(p).map(|(_, s)| s))
+                    .unwrap_or(anchor)
+            }));
         }
         alts
+    };
+    let label = |i: usize| -> String {
+        match rule.paths.get(i) {
+            Some(p) => format!("`{p}`"),
+            None => rule
+                .options
+                .get(i - rule.paths.len())
+                .map_or_else(String::new, |o| o.label.clone()),
+        }
     };
     match rule.kind {
         RuleKind::Requires => {
@@ -245,7 +252,7 @@ pub fn check_rule(
             let names: Vec<String> = missing.iter().map(|p| format!("`{p}`")).collect();
             let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
                 .primary(kspan, format!("`{key}` needs {}", names.join(", ")))
-                .secondary(anchor, format!("{where_} it is not set"));
+                .secondary(anchor, format!("{} it is not set", where_()));
             diags.push(finish(why_labels(rule.when.as_ref(), l, d, kspan)));
         }
         RuleKind::RequiredWhen => {
@@ -254,17 +261,21 @@ pub fn check_rule(
                 return;
             }
             let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
-                .primary(anchor, format!("`{key}` is not set {where_}"));
+                .primary(anchor, format!("`{key}` is not set {}", where_()));
             diags.push(finish(why_labels(rule.when.as_ref(), l, d, anchor)));
         }
         RuleKind::AtLeastOneOf | RuleKind::ExactlyOneOf => {
             let alts = alternatives();
-            let present: Vec<&(String, Option<Span>)> =
-                alts.iter().filter(|a| a.1.is_some()).collect();
+            let present: Vec<(String, Option<Span>)> = alts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.is_some())
+                .map(|(i, a)| (label(i), *a))
+                .collect();
             if present.is_empty() && (rule.kind == RuleKind::AtLeastOneOf || lower_bound_applies) {
-                let labels: Vec<&str> = alts.iter().map(|a| a.0.as_str()).collect();
+                let labels: Vec<String> = (0..alts.len()).map(label).collect();
                 let d = Diagnostic::new(code_for(Code::MissingDependency), rule.message.clone())
-                    .primary(anchor, format!("none of these is set {where_}"))
+                    .primary(anchor, format!("none of these is set {}", where_()))
                     .note(format!("set one of: {}", labels.join("; ")));
                 diags.push(finish(why_labels(rule.when.as_ref(), l, d, anchor)));
             } else if present.len() > 1 && rule.kind == RuleKind::ExactlyOneOf {
@@ -289,8 +300,15 @@ pub fn check_rule(
         }
         RuleKind::Conflicts => {
             let alts = alternatives();
-            let present: Vec<&(String, Option<Span>)> =
-                alts.iter().filter(|a| a.1.is_some()).collect();
+            if alts.iter().filter(|a| a.is_some()).count() < 2 {
+                return;
+            }
+            let present: Vec<(String, Option<Span>)> = alts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.is_some())
+                .map(|(i, a)| (label(i), *a))
+                .collect();
             if present.len() > 1 {
                 let mut d = Diagnostic::new(code_for(Code::ConflictingKeys), rule.message.clone());
                 let last = present.len() - 1;

@@ -9,25 +9,77 @@ use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::value::{Val, Value};
 
-/// What is being checked, for messages.
+/// One step of the path to the value being checked.
+#[derive(Clone, Copy)]
+pub enum Seg<'a> {
+    /// A key or an object field.
+    Name(&'a str),
+    /// A list element.
+    Index(usize),
+}
+
+/// What is being checked, for messages. The path (`managedMcpServers[0].url`)
+/// is only turned into text when a diagnostic needs it.
 pub struct Ctx<'a> {
     /// The schema.
     pub schema: &'a Schema,
-    /// The key (and field path) being checked, e.g. `managedMcpServers[0].url`.
-    pub path: String,
+    /// The enclosing value, if any.
+    pub parent: Option<&'a Ctx<'a>>,
+    /// The last step of the path.
+    pub seg: Seg<'a>,
     /// The value is a secret: never print it.
     pub secret: bool,
     /// Objects may be partial (a `+=` adds fields to an inherited object).
     pub partial: bool,
 }
 
-impl Ctx<'_> {
-    fn at(&self, path: String, secret: bool) -> Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The root context for a key.
+    #[must_use]
+    pub fn key(schema: &'a Schema, key: &'a str, secret: bool, partial: bool) -> Self {
+        Ctx {
+            schema,
+            parent: None,
+            seg: Seg::Name(key),
+            secret,
+            partial,
+        }
+    }
+
+    fn child(&'a self, seg: Seg<'a>, secret: bool) -> Ctx<'a> {
         Ctx {
             schema: self.schema,
-            path,
+            parent: Some(self),
+            seg,
             secret: self.secret || secret,
             partial: false,
+        }
+    }
+
+    /// The path as text: `managedMcpServers[0].url`.
+    #[must_use]
+    pub fn path(&self) -> String {
+        let mut out = self.parent.map(Ctx::path).unwrap_or_default();
+        match self.seg {
+            Seg::Name(n) if out.is_empty() => out.push_str(n),
+            Seg::Name(n) => {
+                out.push('.');
+                out.push_str(n);
+            }
+            Seg::Index(i) => {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("[{i}]"));
+            }
+        }
+        out
+    }
+
+    /// The key at the root of the path.
+    #[must_use]
+    pub fn root_key(&self) -> &str {
+        match (self.parent, self.seg) {
+            (Some(p), _) => p.root_key(),
+            (None, Seg::Name(n)) => n,
+            (None, Seg::Index(_)) => "",
         }
     }
 }
@@ -136,7 +188,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 if let Some(dep) = deprecated_values.iter().find(|d| d.value == **s) {
                     diags.push(deprecation(
                         Code::DeprecatedValue,
-                        format!("`{}` is a deprecated value of `{}`", dep.value, ctx.path),
+                        format!("`{}` is a deprecated value of `{}`", dep.value, ctx.path()),
                         v.span,
                         &dep.deprecation,
                     ));
@@ -153,7 +205,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     };
                     let mut d = Diagnostic::new(
                         Code::InvalidEnumValue,
-                        format!("{shown} is not a valid value of `{}`", ctx.path),
+                        format!("{shown} is not a valid value of `{}`", ctx.path()),
                     )
                     .primary(v.span, expected);
                     if !ctx.secret {
@@ -163,10 +215,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     }
                     if d.help.is_none() {
                         d = d.help(if values.len() > 6 {
-                            format!(
-                                "`polc schema {}` lists the allowed values",
-                                ctx.path.split(['.', '[']).next().unwrap_or(&ctx.path)
-                            )
+                            format!("`polc schema {}` lists the allowed values", ctx.root_key())
                         } else {
                             format!("use one of {}", quote_list(values))
                         });
@@ -182,7 +231,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                             Code::OutOfRange,
                             format!(
                                 "`{}` is {len} characters long; the limit is {max}",
-                                ctx.path
+                                ctx.path()
                             ),
                         )
                         .primary(v.span, format!("{len} characters"))
@@ -195,7 +244,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     diags.push(
                         Diagnostic::new(
                             Code::OutOfRange,
-                            format!("`{}` must not be empty", ctx.path),
+                            format!("`{}` must not be empty", ctx.path()),
                         )
                         .primary(v.span, "empty")
                         .help("give it a value, or `unset` the key"),
@@ -206,16 +255,16 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 match format::check(*f, s) {
                     Ok(()) => {}
                     Err(FormatError::Credentials) => diags.push(
-                        Diagnostic::new(Code::CredentialsInUrl, format!("the URL of `{}` embeds credentials", ctx.path))
+                        Diagnostic::new(Code::CredentialsInUrl, format!("the URL of `{}` embeds credentials", ctx.path()))
                             .primary(v.span, "`user:password@` in the URL")
                             .help("the app rejects URLs with embedded credentials and fails to load the configuration; pass credentials through the key's credential settings or a helper"),
                     ),
                     Err(FormatError::Invalid(expected)) => {
                         let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
                         diags.push(
-                            Diagnostic::new(Code::InvalidFormat, format!("{shown} is not a valid value of `{}`", ctx.path))
+                            Diagnostic::new(Code::InvalidFormat, format!("{shown} is not a valid value of `{}`", ctx.path()))
                                 .primary(v.span, format!("expected {expected}"))
-                                .help(format!("`{}` takes {expected}", ctx.path)),
+                                .help(format!("`{}` takes {expected}", ctx.path())),
                         );
                     }
                 }
@@ -228,7 +277,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 diags.push(
                     Diagnostic::new(
                         Code::OutOfRange,
-                        format!("{i} is out of range for `{}`", ctx.path),
+                        format!("{i} is out of range for `{}`", ctx.path()),
                     )
                     .primary(v.span, format!("expected {}", describe(ty, ctx.schema)))
                     .help(range_help(*min, *max)),
@@ -267,7 +316,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 diags.push(
                     Diagnostic::new(
                         Code::OutOfRange,
-                        format!("{} is out of range for `{}`", v.display_plain(), ctx.path),
+                        format!("{} is out of range for `{}`", v.display_plain(), ctx.path()),
                     )
                     .primary(v.span, format!("expected a number {}", want.join(" and ")))
                     .help(format!("use a number {}", want.join(" and "))),
@@ -284,14 +333,15 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             Value::List(elements),
         ) => {
             for (i, e) in elements.iter().enumerate() {
-                check_value(
-                    e,
-                    items,
-                    &ctx.at(format!("{}[{i}]", ctx.path), false),
-                    diags,
-                );
+                check_value(e, items, &ctx.child(Seg::Index(i), false), diags);
             }
-            duplicates(elements, identity.as_deref(), *unique, &ctx.path, diags);
+            duplicates(
+                elements,
+                identity.as_deref(),
+                *unique,
+                &|| ctx.path(),
+                diags,
+            );
         }
         (TypeDef::Map { values, key_format }, Value::Object(fields)) => {
             for f in fields.iter() {
@@ -300,17 +350,17 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                         diags.push(
                             Diagnostic::new(
                                 Code::InvalidFormat,
-                                format!("`{}` is not a valid key of `{}`", f.name, ctx.path),
+                                format!("`{}` is not a valid key of `{}`", f.name, ctx.path()),
                             )
                             .primary(f.name_span, format!("expected {expected}"))
-                            .help(format!("keys of `{}` are {expected}s", ctx.path)),
+                            .help(format!("keys of `{}` are {expected}s", ctx.path())),
                         );
                     }
                 }
                 check_value(
                     &f.value,
                     values,
-                    &ctx.at(format!("{}.{}", ctx.path, f.name), false),
+                    &ctx.child(Seg::Name(&f.name), false),
                     diags,
                 );
             }
@@ -325,15 +375,15 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                         if let Some(dep) = &def.deprecated {
                             diags.push(deprecation(
                                 Code::DeprecatedKey,
-                                format!("field `{}` of `{}` is deprecated", f.name, ctx.path),
+                                format!("field `{}` of `{}` is deprecated", f.name, ctx.path()),
                                 f.name_span,
                                 dep,
                             ));
                         }
-                        let inner = ctx.at(format!("{}.{}", ctx.path, f.name), def.secret);
+                        let inner = ctx.child(Seg::Name(&f.name), def.secret);
                         if def.secret {
                             if let Value::Str(_) = f.value.kind {
-                                diags.push(plaintext_secret(&inner.path, f.value.span));
+                                diags.push(plaintext_secret(&inner.path(), f.value.span));
                             }
                         }
                         check_value(&f.value, &def.ty, &inner, diags);
@@ -382,8 +432,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                         &lookup,
                         true,
                         v.span,
-                        &format!("in {}", article(name)),
-                        ctx.schema,
+                        &|| format!("in {}", article(name)),
                         diags,
                     );
                 }
@@ -429,7 +478,11 @@ fn mismatch(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics, hint:
     let expected = describe(ty, ctx.schema);
     let mut d = Diagnostic::new(
         Code::TypeMismatch,
-        format!("`{}` expects {expected}, found {}", ctx.path, v.kind_name()),
+        format!(
+            "`{}` expects {expected}, found {}",
+            ctx.path(),
+            v.kind_name()
+        ),
     )
     .primary(v.span, format!("this is {}", v.kind_name()));
     if let Some(h) = hint {
@@ -450,41 +503,41 @@ fn range_help(min: Option<i64>, max: Option<i64>) -> String {
 }
 
 /// Reports elements of one list that share an identity (or are equal, for
-/// unique lists).
+/// unique lists). `path` names the list, for messages.
 pub fn duplicates(
     elements: &[Val],
     identity: Option<&str>,
     unique: bool,
-    path: &str,
+    path: &dyn Fn() -> String,
     diags: &mut Diagnostics,
 ) {
-    for (i, e) in elements.iter().enumerate() {
-        for prev in &elements[..i] {
-            let same_id = identity.and_then(|id| {
-                let a = e.field(id)?.value.as_str()?;
-                let b = prev.field(id)?.value.as_str()?;
-                (a == b).then(|| (id, a.to_string()))
-            });
-            if let Some((id, name)) = same_id {
-                diags.push(
-                    Diagnostic::new(Code::DuplicateIdentity, format!("two entries of `{path}` have {id} `{name}`"))
-                        .primary(e.span, "second entry")
-                        .secondary(prev.span, "first entry")
-                        .help(format!("each entry needs its own `{id}`; remove or rename one (use `-= \"{name}\"` to drop an inherited entry)")),
-                );
-                break;
+    let mut ids: std::collections::BTreeMap<&str, &Val> = std::collections::BTreeMap::new();
+    let mut values: std::collections::BTreeMap<String, &Val> = std::collections::BTreeMap::new();
+    for e in elements {
+        if let Some(id) = identity {
+            if let Some(name) = e.field(id).and_then(|f| f.value.as_str()) {
+                if let Some(prev) = ids.insert(name, e) {
+                    diags.push(
+                        Diagnostic::new(Code::DuplicateIdentity, format!("two entries of `{}` have {id} `{name}`", path()))
+                            .primary(e.span, "second entry")
+                            .secondary(prev.span, "first entry")
+                            .help(format!("each entry needs its own `{id}`; remove or rename one (use `-= \"{name}\"` to drop an inherited entry)")),
+                    );
+                    continue;
+                }
             }
-            if unique && e.same(prev) {
+        }
+        if unique {
+            if let Some(prev) = values.insert(e.display_plain(), e) {
                 diags.push(
                     Diagnostic::new(
                         Code::DuplicateIdentity,
-                        format!("`{path}` lists the same value twice"),
+                        format!("`{}` lists the same value twice", path()),
                     )
                     .primary(e.span, "listed again here")
                     .secondary(prev.span, "first listed here")
                     .help("remove one of them"),
                 );
-                break;
             }
         }
     }
