@@ -11,6 +11,7 @@ pub mod check;
 pub mod diag;
 pub mod host;
 pub mod inspect;
+pub mod par;
 pub mod render;
 pub mod resolve;
 pub mod schema;
@@ -35,6 +36,9 @@ pub struct Compilation {
     /// Spans of secrets written in plain text: renderers that print source
     /// lines must mask them ([`SourceSet::redacted`]).
     pub secret_spans: Vec<Span>,
+    /// How long each stage took (for `polc check --timings`; never part of
+    /// any output that is compared or stored).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Compilation {
@@ -74,9 +78,7 @@ fn parse_all(sources: &SourceSet) -> Vec<(source::FileId, Option<ast::File>, Dia
         };
         (id, parsed, diags)
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(ids.len());
+    let workers = par::workers().min(ids.len());
     let total: usize = ids.iter().map(|id| sources.file(*id).source().len()).sum();
     if workers < 2 || total < 64 * 1024 {
         return ids.into_iter().map(parse).collect();
@@ -104,6 +106,13 @@ fn parse_all(sources: &SourceSet) -> Vec<(source::FileId, Option<ast::File>, Dia
 /// A file with a syntax error is left out after its error is reported; the
 /// other files are still resolved and checked.
 pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Host) -> Compilation {
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((name, now - clock));
+        clock = now;
+    };
     let mut diags = Diagnostics::new();
     let mut files = Vec::with_capacity(sources.len());
     let mut unparsed_names = std::collections::BTreeSet::new();
@@ -114,8 +123,11 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
             None => unparsed_names.extend(syntax::declared_names(sources.file(id).source())),
         }
     }
-    let resolved = resolve::resolve(&files, sources, schema, host, &unparsed_names, &mut diags);
+    lap("parse");
+    let resolved = resolve::resolve(files, sources, schema, host, &unparsed_names, &mut diags);
+    lap("resolve");
     check::check(&resolved, schema, &mut diags);
+    lap("check");
     let diagnostics = diags.into_sorted();
     let mut secret_spans: Vec<Span> = diagnostics
         .iter()
@@ -124,9 +136,11 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
         .collect();
     secret_spans.sort();
     secret_spans.dedup();
+    lap("sort");
     Compilation {
         resolved,
         diagnostics,
         secret_spans,
+        timings,
     }
 }

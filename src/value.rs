@@ -6,7 +6,7 @@
 
 use crate::span::Span;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A value with the span of the expression that produced it.
 #[derive(Clone, Debug)]
@@ -22,9 +22,9 @@ pub struct Val {
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string.
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// A string containing the late-bound `${profile}`.
-    Template(Rc<[TemplatePart]>),
+    Template(Arc<[TemplatePart]>),
     /// An integer.
     Int(i64),
     /// A decimal.
@@ -32,11 +32,11 @@ pub enum Value {
     /// A boolean.
     Bool(bool),
     /// A list.
-    List(Rc<[Val]>),
+    List(Arc<[Val]>),
     /// An object: entries in source order, keys unique.
-    Object(Rc<[Field]>),
+    Object(Arc<[Field]>),
     /// `env("NAME")`: a secret read at build time.
-    Env(Rc<str>),
+    Env(Arc<str>),
 }
 
 /// A piece of a template string.
@@ -52,7 +52,7 @@ pub enum TemplatePart {
 #[derive(Clone, Debug)]
 pub struct Field {
     /// The key.
-    pub name: Rc<str>,
+    pub name: Arc<str>,
     /// Where the key was written.
     pub name_span: Span,
     /// The value.

@@ -241,3 +241,54 @@ profile eu extends us {
             .any(|d| d.code == Code::PlaintextSecret)
     );
 }
+
+/// A policy set large enough to be split across threads gives the same
+/// diagnostics and effective configurations with 1, 2 or 3 workers.
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let mut files = Vec::new();
+    for r in 0..4 {
+        let mut text = format!(
+            "abstract profile r{r} {{\n  inferenceProvider = \"gateway\"\n  inferenceGatewayBaseUrl = \"https://llm.r{r}.example\"\n  disabledBuiltinTools = [\"WebSearch\"]\n  meta {{ identifier = \"com.acme.${{profile}}\" }}\n}}\n"
+        );
+        for g in 0..150 {
+            // Every fifth group forgets its credential; every seventh removes nothing.
+            let key = if g % 5 == 0 {
+                String::new()
+            } else {
+                format!("  inferenceGatewayApiKey = env(\"K{r}\")\n")
+            };
+            let removal = if g % 7 == 0 {
+                "  disabledBuiltinTools -= \"Bash\"\n"
+            } else {
+                "  disabledBuiltinTools += \"Bash\"\n"
+            };
+            text.push_str(&format!(
+                "profile \"r{r}-g{g}\" extends r{r} {{\n{key}{removal}}}\n"
+            ));
+        }
+        files.push((format!("r{r}.policy"), text.into_bytes()));
+    }
+    let sources = SourceSet::new(files);
+    let schema = Schema::builtin();
+    let host = MemoryHost::default();
+    let run = |n: usize| {
+        polc::par::with_workers(n, || {
+            let c = polc::compile(&sources, &schema, &host);
+            let shows: Vec<String> = c
+                .resolved
+                .ids()
+                .map(|id| polc::inspect::show_json(&c.resolved, id, &schema).to_string())
+                .collect();
+            (polc::render::json(&sources, &c.diagnostics), shows)
+        })
+    };
+    let one = run(1);
+    assert!(
+        one.0.contains("C0207"),
+        "the generated set must have diagnostics"
+    );
+    assert!(one.0.contains("R0115"));
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+}

@@ -6,6 +6,7 @@ use crate::schema::model::{Cond, Rule, RuleKind, RuleScope, RuleSeverity};
 use crate::span::Span;
 use crate::value::{Val, Value};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 
 /// Access to values by path (`key` or `key.field.field`). A step into a
 /// list of objects gives the list of that field's values (elements without
@@ -13,7 +14,7 @@ use serde_json::Value as Json;
 /// every entry's `server`.
 pub trait Lookup {
     /// The value at `path` and the span of the statement or field that set it.
-    fn get(&self, path: &str) -> Option<(Val, Span)>;
+    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)>;
 }
 
 /// Steps from a value into a field.
@@ -46,15 +47,17 @@ pub struct EffLookup<'a> {
 }
 
 impl Lookup for EffLookup<'_> {
-    fn get(&self, path: &str) -> Option<(Val, Span)> {
-        let mut parts = path.split('.');
-        let first = parts.next()?;
+    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
+        let Some((first, rest)) = path.split_once('.') else {
+            let ev = self.eff.get(path)?;
+            return Some((Cow::Borrowed(&ev.value), ev.last_span()));
+        };
         let ev = self.eff.get(first)?;
         let mut cur = (ev.value.clone(), ev.last_span());
-        for part in parts {
+        for part in rest.split('.') {
             cur = step(&cur.0, part)?;
         }
-        Some(cur)
+        Some((Cow::Owned(cur.0), cur.1))
     }
 }
 
@@ -65,12 +68,16 @@ pub struct ObjectLookup<'a> {
 }
 
 impl Lookup for ObjectLookup<'_> {
-    fn get(&self, path: &str) -> Option<(Val, Span)> {
-        let mut cur = (self.object.clone(), self.object.span);
-        for part in path.split('.') {
+    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
+        let Some((first, rest)) = path.split_once('.') else {
+            let f = self.object.field(path)?;
+            return Some((Cow::Borrowed(&f.value), f.name_span));
+        };
+        let mut cur = step(self.object, first)?;
+        for part in rest.split('.') {
             cur = step(&cur.0, part)?;
         }
-        Some(cur)
+        Some((Cow::Owned(cur.0), cur.1))
     }
 }
 

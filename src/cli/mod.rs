@@ -46,6 +46,9 @@ enum Command {
         /// Exit with 1 when there are warnings.
         #[arg(long)]
         deny_warnings: bool,
+        /// Print how long loading and each compiler stage took (to stderr).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Print the effective configuration of a profile.
     Show {
@@ -185,13 +188,26 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             path,
             format,
             deny_warnings,
+            timings,
         } => {
+            let started = std::time::Instant::now();
             let schema = match schema(cli, color)? {
                 Ok(s) => s,
                 Err(code) => return Ok(code),
             };
             let set = load::policy_set(path.as_deref())?;
+            let loaded = started.elapsed();
             let compilation = polc::compile(&set.sources, &schema, &set.host);
+            if *timings {
+                let mut text = format!("{:>8.1} ms  load\n", loaded.as_secs_f64() * 1000.0);
+                for (stage, took) in &compilation.timings {
+                    text.push_str(&format!(
+                        "{:>8.1} ms  {stage}\n",
+                        took.as_secs_f64() * 1000.0
+                    ));
+                }
+                err(&text);
+            }
             match format {
                 Format::Human => {
                     let shown = set.sources.redacted(&compilation.secret_spans);
@@ -207,13 +223,16 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                 .diagnostics
                 .iter()
                 .any(|d| d.severity == Severity::Warning);
-            Ok(
-                if compilation.has_errors() || (*deny_warnings && warnings) {
-                    PROBLEMS
-                } else {
-                    OK
-                },
-            )
+            let code = if compilation.has_errors() || (*deny_warnings && warnings) {
+                PROBLEMS
+            } else {
+                OK
+            };
+            // The process ends right after this: freeing every profile's
+            // effective configuration one allocation at a time would only
+            // delay the exit (by tens of milliseconds for 10,000 profiles).
+            std::mem::forget(compilation);
+            Ok(code)
         }
         Command::Show {
             profile,

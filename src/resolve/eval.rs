@@ -9,7 +9,7 @@ use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::value::{Field, TemplatePart, Val, Value};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The name that stands for the profile being built.
 const PROFILE_VAR: &str = "profile";
@@ -193,7 +193,7 @@ impl<'a> Evaluator<'a, '_> {
         let mut parents = Vec::new();
         for parent in &p.extends {
             if let Some(n) = self.eval_name(parent, "a parent name") {
-                parents.push((Rc::<str>::from(n), parent.span()));
+                parents.push((Arc::<str>::from(n), parent.span()));
             }
         }
         let mut statements = Vec::new();

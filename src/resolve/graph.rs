@@ -4,7 +4,7 @@ use super::{ProfileDecl, ProfileId, Resolved};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::suggest::did_you_mean;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Links parents by name and computes every profile's linearization.
 pub fn link(
@@ -13,7 +13,7 @@ pub fn link(
     diags: &mut Diagnostics,
 ) -> Resolved {
     let n = profiles.len();
-    let mut by_name: BTreeMap<Rc<str>, ProfileId> = BTreeMap::new();
+    let mut by_name: BTreeMap<Arc<str>, ProfileId> = BTreeMap::new();
     let mut duplicate = vec![false; n];
     for (i, p) in profiles.iter().enumerate() {
         let id = ProfileId(u32::try_from(i).unwrap_or(u32::MAX));

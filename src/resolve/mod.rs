@@ -22,7 +22,7 @@ use crate::source::{FileId, SourceSet};
 use crate::span::Span;
 use crate::value::Val;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Index of a profile in [`Resolved::profiles`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,7 +80,7 @@ impl From<AssignOp> for Op {
 #[derive(Clone, Debug)]
 pub struct Statement {
     /// The key (`meta.` prefixed for meta fields).
-    pub key: Rc<str>,
+    pub key: Arc<str>,
     /// Where the key was written.
     pub key_span: Span,
     /// The operation.
@@ -104,7 +104,7 @@ impl Statement {
 #[derive(Clone, Debug)]
 pub struct ProfileDecl {
     /// The name.
-    pub name: Rc<str>,
+    pub name: Arc<str>,
     /// Where the name was written.
     pub name_span: Span,
     /// The whole declaration.
@@ -114,7 +114,7 @@ pub struct ProfileDecl {
     /// Doc comment.
     pub doc: Option<String>,
     /// Parent names with the span of each reference.
-    pub parents: Vec<(Rc<str>, Span)>,
+    pub parents: Vec<(Arc<str>, Span)>,
     /// Statements in source order (meta fields included, prefixed).
     pub statements: Vec<Statement>,
     /// The file it is declared in.
@@ -155,7 +155,7 @@ impl EffValue {
 #[derive(Clone, Debug, Default)]
 pub struct Effective {
     /// Keys (and `meta.` fields) with their values, sorted by name.
-    pub values: BTreeMap<Rc<str>, EffValue>,
+    pub values: BTreeMap<Arc<str>, EffValue>,
 }
 
 impl Effective {
@@ -166,7 +166,7 @@ impl Effective {
     }
 
     /// The application keys (not meta), sorted.
-    pub fn keys(&self) -> impl Iterator<Item = (&Rc<str>, &EffValue)> {
+    pub fn keys(&self) -> impl Iterator<Item = (&Arc<str>, &EffValue)> {
         self.values
             .iter()
             .filter(|(k, _)| !k.starts_with(META_PREFIX))
@@ -185,7 +185,7 @@ pub struct Resolved {
     /// Every declared profile, in declaration order (files sorted by path).
     pub profiles: Vec<ProfileDecl>,
     /// Profile ids by name (the first declaration when duplicated).
-    pub by_name: BTreeMap<Rc<str>, ProfileId>,
+    pub by_name: BTreeMap<Arc<str>, ProfileId>,
     /// Parent ids of each profile (unknown parents left out).
     pub parents: Vec<Vec<ProfileId>>,
     /// The replay order of each profile (ancestors first, the profile last);
@@ -225,16 +225,22 @@ impl Resolved {
 /// `unparsed_names` are profile names found by a lexical scan of files that
 /// failed to parse: a parent with such a name is not reported as unknown
 /// (the syntax error already is), but its children are incomplete.
+///
+/// The syntax trees are not needed once expanded; they are freed on another
+/// thread while replay runs.
 pub fn resolve(
-    files: &[crate::ast::File],
+    files: Vec<crate::ast::File>,
     sources: &SourceSet,
     schema: &Schema,
     host: &dyn Host,
     unparsed_names: &std::collections::BTreeSet<String>,
     diags: &mut Diagnostics,
 ) -> Resolved {
-    let profiles = eval::expand(files, sources, host, diags);
-    let mut resolved = graph::link(profiles, unparsed_names, diags);
-    replay::replay_all(&mut resolved, schema, diags);
-    resolved
+    let profiles = eval::expand(&files, sources, host, diags);
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(files));
+        let mut resolved = graph::link(profiles, unparsed_names, diags);
+        replay::replay_all(&mut resolved, schema, diags);
+        resolved
+    })
 }

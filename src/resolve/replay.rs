@@ -11,31 +11,36 @@ use crate::schema::Schema;
 use crate::schema::model::TypeDef;
 use crate::span::Span;
 use crate::value::{Field, Val, Value};
-use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Computes the effective configuration of every profile not broken by a
 /// cycle or a duplicate name, and reports ambiguities, discarded changes,
 /// removals of nothing and redundant overrides.
 pub fn replay_all(resolved: &mut Resolved, schema: &Schema, diags: &mut Diagnostics) {
-    let mut ctx = Context {
-        schema,
-        ambiguities: BTreeMap::new(),
-        discarded: BTreeSet::new(),
-        removals: BTreeMap::new(),
-    };
-    let n = resolved.profiles.len();
-    let mut effective = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = ProfileId(u32::try_from(i).unwrap_or(u32::MAX));
-        if resolved.linearization[i].is_empty() {
-            effective.push(None);
-            continue;
-        }
-        effective.push(Some(replay_one(resolved, id, &mut ctx, diags)));
+    let ids: Vec<ProfileId> = resolved.ids().collect();
+    let view: &Resolved = resolved;
+    let parts = crate::par::chunks(&ids, |chunk, _| {
+        let mut ctx = Context::new(schema);
+        let mut local = Diagnostics::new();
+        let effective: Vec<Option<Effective>> = chunk
+            .iter()
+            .map(|&id| {
+                (!view.linearization[id.index()].is_empty())
+                    .then(|| replay_one(view, id, &mut ctx, &mut local))
+            })
+            .collect();
+        (effective, ctx, local)
+    });
+    let mut merged = Context::new(schema);
+    let mut effective = Vec::with_capacity(ids.len());
+    for (effs, ctx, local) in parts {
+        effective.extend(effs);
+        merged.merge(ctx);
+        diags.extend(local.into_sorted());
     }
     resolved.effective = effective;
-    ctx.finish(resolved, diags);
+    merged.finish(resolved, diags);
 }
 
 /// Per-key state during one replay.
@@ -55,19 +60,64 @@ struct Slot {
 struct Removal {
     removed_something: bool,
     replayed_in_concrete: bool,
-    key: Rc<str>,
+    key: Arc<str>,
     owner: ProfileId,
 }
 
 /// A key and the two conflicting assignments (statement span, profile).
-type AmbiguityKey = (Rc<str>, (Span, ProfileId), (Span, ProfileId));
+type AmbiguityKey = (Arc<str>, (Span, ProfileId), (Span, ProfileId));
 
+/// An `=` that discarded an unrelated profile's change, first seen while
+/// replaying `profile`.
+struct Discard {
+    profile: ProfileId,
+    setter: ProfileId,
+    changer: ProfileId,
+    op: Op,
+    key: Arc<str>,
+    key_span: Span,
+}
+
+/// What one replay worker found, merged in profile order afterwards.
 struct Context<'s> {
     schema: &'s Schema,
     /// (key, first assignment, second assignment) → profiles affected.
     ambiguities: BTreeMap<AmbiguityKey, Vec<ProfileId>>,
-    discarded: BTreeSet<(Span, Span)>,
+    /// (the `=`, the discarded change) → where it was first seen.
+    discarded: BTreeMap<(Span, Span), Discard>,
     removals: BTreeMap<Span, Removal>,
+}
+
+impl<'s> Context<'s> {
+    fn new(schema: &'s Schema) -> Self {
+        Context {
+            schema,
+            ambiguities: BTreeMap::new(),
+            discarded: BTreeMap::new(),
+            removals: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a later chunk's findings (profiles of `other` come after ours).
+    fn merge(&mut self, other: Context<'_>) {
+        for (k, v) in other.ambiguities {
+            self.ambiguities.entry(k).or_default().extend(v);
+        }
+        for (k, v) in other.discarded {
+            self.discarded.entry(k).or_insert(v);
+        }
+        for (k, v) in other.removals {
+            match self.removals.get_mut(&k) {
+                Some(r) => {
+                    r.removed_something |= v.removed_something;
+                    r.replayed_in_concrete |= v.replayed_in_concrete;
+                }
+                None => {
+                    self.removals.insert(k, v);
+                }
+            }
+        }
+    }
 }
 
 fn replay_one(
@@ -80,7 +130,7 @@ fn replay_one(
     let order = &resolved.linearization[id.index()];
     let is_ancestor_or_self =
         |a: ProfileId, of: ProfileId| resolved.linearization[of.index()].contains(&a);
-    let mut slots: BTreeMap<Rc<str>, Slot> = BTreeMap::new();
+    let mut slots: BTreeMap<Arc<str>, Slot> = BTreeMap::new();
     for &q in order {
         for st in &resolved.profile(q).statements {
             let slot = slots.entry(st.key.clone()).or_default();
@@ -94,17 +144,17 @@ fn replay_one(
                     let Some(v) = &st.value else { continue };
                     let v = v.bind_profile(&me.name);
                     for &(p, span, op) in &slot.changes {
-                        if !is_ancestor_or_self(p, q) && ctx.discarded.insert((st.span, span)) {
-                            diags.push(
-                                Diagnostic::new(
-                                    Code::DiscardedChange,
-                                    format!("this `=` discards the `{}` of `{}` made by an unrelated profile", op.as_str(), st.key),
-                                )
-                                .primary(st.key_span, format!("`{}` replaces the whole value here", resolved.profile(q).name))
-                                .secondary(span, format!("`{}` of `{}` is lost", op.as_str(), resolved.profile(p).name))
-                                .note(format!("in `{}`, `{}` is applied after `{}`", me.name, resolved.profile(q).name, resolved.profile(p).name))
-                                .help("reorder `extends` so the change applies after this assignment, or repeat the change in the profile"),
-                            );
+                        if !is_ancestor_or_self(p, q) {
+                            ctx.discarded
+                                .entry((st.span, span))
+                                .or_insert_with(|| Discard {
+                                    profile: id,
+                                    setter: q,
+                                    changer: p,
+                                    op,
+                                    key: st.key.clone(),
+                                    key_span: st.key_span,
+                                });
                         }
                     }
                     if q == id {
@@ -217,7 +267,7 @@ fn replay_one(
     Effective { values }
 }
 
-fn ambiguity(key: &Rc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
+fn ambiguity(key: &Arc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
     if slot.frontier.len() < 2 {
         return;
     }
@@ -261,6 +311,23 @@ impl Context<'_> {
                 "set `{}` in the profile itself to decide",
                 display_key(&key)
             )));
+        }
+        for ((_, span), d) in self.discarded {
+            let (me, setter, changer) = (
+                resolved.profile(d.profile),
+                resolved.profile(d.setter),
+                resolved.profile(d.changer),
+            );
+            diags.push(
+                Diagnostic::new(
+                    Code::DiscardedChange,
+                    format!("this `=` discards the `{}` of `{}` made by an unrelated profile", d.op.as_str(), d.key),
+                )
+                .primary(d.key_span, format!("`{}` replaces the whole value here", setter.name))
+                .secondary(span, format!("`{}` of `{}` is lost", d.op.as_str(), changer.name))
+                .note(format!("in `{}`, `{}` is applied after `{}`", me.name, setter.name, changer.name))
+                .help("reorder `extends` so the change applies after this assignment, or repeat the change in the profile"),
+            );
         }
         for (span, r) in self.removals {
             if r.removed_something {

@@ -1,0 +1,68 @@
+//! Data parallelism over the machine's cores, with deterministic results.
+//!
+//! Work is split into contiguous chunks, one per core, and the chunks'
+//! results come back in order, so the output never depends on scheduling.
+
+/// Below this many items the work runs on the calling thread.
+const MIN_PARALLEL: usize = 256;
+
+std::thread_local! {
+    static OVERRIDE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The number of worker threads to use: one per core, unless overridden by
+/// [`with_workers`] on this thread.
+#[must_use]
+pub fn workers() -> usize {
+    OVERRIDE
+        .with(std::cell::Cell::get)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1)
+}
+
+/// Runs `f` with a fixed number of workers (for tests showing that results
+/// do not depend on it).
+pub fn with_workers<R>(n: usize, f: impl FnOnce() -> R) -> R {
+    let previous = OVERRIDE.with(|o| o.replace(Some(n)));
+    let result = f();
+    OVERRIDE.with(|o| o.set(previous));
+    result
+}
+
+/// Applies `f` to contiguous chunks of `items` on separate threads and
+/// returns the results in chunk order. `f` receives the chunk and the index
+/// of its first item.
+pub fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T], usize) -> R + Sync) -> Vec<R> {
+    let n = workers().min(items.len().div_ceil(MIN_PARALLEL)).max(1);
+    if n == 1 {
+        return vec![f(items, 0)];
+    }
+    let size = items.len().div_ceil(n);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || f(chunk, i * size)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_in_order() {
+        let items: Vec<usize> = (0..10_000).collect();
+        let sums = super::chunks(&items, |c, start| (start, c.iter().sum::<usize>()));
+        let total: usize = sums.iter().map(|(_, s)| s).sum();
+        assert_eq!(total, items.iter().sum::<usize>());
+        let starts: Vec<usize> = sums.iter().map(|(s, _)| *s).collect();
+        let mut sorted = starts.clone();
+        sorted.sort_unstable();
+        assert_eq!(starts, sorted);
+    }
+}
