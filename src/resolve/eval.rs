@@ -243,12 +243,15 @@ impl<'a> Evaluator<'a, '_> {
                         }
                     }
                     let value = self.eval(value);
+                    let templated = value.as_ref().is_some_and(Val::has_template);
                     out.push(Statement {
                         key: full.into(),
                         key_span: key.span,
                         op: Op::from(*op),
                         value,
                         span: stmt.span,
+                        key_id: 0,
+                        templated,
                     });
                 }
                 StmtKind::Unset { key } => out.push(Statement {
@@ -257,6 +260,8 @@ impl<'a> Evaluator<'a, '_> {
                     op: Op::Unset,
                     value: None,
                     span: stmt.span,
+                    key_id: 0,
+                    templated: false,
                 }),
                 StmtKind::Meta { body, .. } => self.eval_body(body, META_PREFIX, out),
             }

@@ -103,6 +103,7 @@ pub fn link(
     Resolved {
         profiles,
         by_name,
+        keys: Vec::new(),
         parents,
         linearization,
         effective,

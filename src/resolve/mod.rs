@@ -90,6 +90,10 @@ pub struct Statement {
     pub value: Option<Val>,
     /// The whole statement.
     pub span: Span,
+    /// Index of `key` in [`Resolved::keys`] (assigned after expansion).
+    pub key_id: u32,
+    /// The value contains `${profile}` and must be bound per profile.
+    pub templated: bool,
 }
 
 impl Statement {
@@ -139,8 +143,8 @@ pub struct Step {
 pub struct EffValue {
     /// The value, with `${profile}` bound.
     pub value: Val,
-    /// Provenance.
-    pub steps: Vec<Step>,
+    /// Provenance (shared between profiles that inherit the value unchanged).
+    pub steps: Arc<[Step]>,
 }
 
 impl EffValue {
@@ -186,6 +190,9 @@ pub struct Resolved {
     pub profiles: Vec<ProfileDecl>,
     /// Profile ids by name (the first declaration when duplicated).
     pub by_name: BTreeMap<Arc<str>, ProfileId>,
+    /// Every key (and `meta.` field) any statement names, sorted; statements
+    /// refer to them by index.
+    pub keys: Vec<Arc<str>>,
     /// Parent ids of each profile (unknown parents left out).
     pub parents: Vec<Vec<ProfileId>>,
     /// The replay order of each profile (ancestors first, the profile last);
@@ -236,11 +243,30 @@ pub fn resolve(
     unparsed_names: &std::collections::BTreeSet<String>,
     diags: &mut Diagnostics,
 ) -> Resolved {
-    let profiles = eval::expand(&files, sources, host, diags);
+    let mut profiles = eval::expand(&files, sources, host, diags);
+    let keys = intern_keys(&mut profiles);
     std::thread::scope(|scope| {
         scope.spawn(move || drop(files));
         let mut resolved = graph::link(profiles, unparsed_names, diags);
+        resolved.keys = keys;
         replay::replay_all(&mut resolved, schema, diags);
         resolved
     })
+}
+
+/// Numbers the keys in sorted order and records each statement's number.
+fn intern_keys(profiles: &mut [ProfileDecl]) -> Vec<Arc<str>> {
+    let names: std::collections::BTreeSet<Arc<str>> = profiles
+        .iter()
+        .flat_map(|p| p.statements.iter().map(|s| s.key.clone()))
+        .collect();
+    let keys: Vec<Arc<str>> = names.into_iter().collect();
+    for p in profiles {
+        for st in &mut p.statements {
+            st.key_id = keys
+                .binary_search(&st.key)
+                .map_or(0, |i| u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    keys
 }

@@ -23,11 +23,12 @@ pub fn replay_all(resolved: &mut Resolved, schema: &Schema, diags: &mut Diagnost
     let parts = crate::par::chunks(&ids, |chunk, _| {
         let mut ctx = Context::new(schema);
         let mut local = Diagnostics::new();
+        let mut scratch = Scratch::new(view);
         let effective: Vec<Option<Effective>> = chunk
             .iter()
             .map(|&id| {
                 (!view.linearization[id.index()].is_empty())
-                    .then(|| replay_one(view, id, &mut ctx, &mut local))
+                    .then(|| replay_one(view, id, &mut ctx, &mut scratch, &mut local))
             })
             .collect();
         (effective, ctx, local)
@@ -43,9 +44,12 @@ pub fn replay_all(resolved: &mut Resolved, schema: &Schema, diags: &mut Diagnost
     merged.finish(resolved, diags);
 }
 
-/// Per-key state during one replay.
+/// Per-key state during one replay. Slots live in a [`Scratch`] reused from
+/// one profile to the next, so their vectors keep their capacity.
 #[derive(Default)]
 struct Slot {
+    /// Whether a statement of the current profile's replay touched the key.
+    active: bool,
     value: Option<Val>,
     steps: Vec<Step>,
     /// The `=` / `unset` statements not overridden by a descendant:
@@ -120,20 +124,53 @@ impl<'s> Context<'s> {
     }
 }
 
+/// Reusable per-worker state: one slot per key, the keys touched by the
+/// current replay, and shared provenance for values inherited unchanged.
+struct Scratch {
+    slots: Vec<Slot>,
+    touched: Vec<u32>,
+    /// `[Step]` of a value set by one `=` and not changed since, by the
+    /// statement's span: every profile inheriting it shares one allocation.
+    single: BTreeMap<(Span, ProfileId), Arc<[Step]>>,
+}
+
+impl Scratch {
+    fn new(resolved: &Resolved) -> Self {
+        Scratch {
+            slots: (0..resolved.keys.len()).map(|_| Slot::default()).collect(),
+            touched: Vec::new(),
+            single: BTreeMap::new(),
+        }
+    }
+}
+
 fn replay_one(
     resolved: &Resolved,
     id: ProfileId,
     ctx: &mut Context<'_>,
+    scratch: &mut Scratch,
     diags: &mut Diagnostics,
 ) -> Effective {
     let me = resolved.profile(id);
     let order = &resolved.linearization[id.index()];
     let is_ancestor_or_self =
         |a: ProfileId, of: ProfileId| resolved.linearization[of.index()].contains(&a);
-    let mut slots: BTreeMap<Arc<str>, Slot> = BTreeMap::new();
+    let bind = |st: &super::Statement, v: &Val| {
+        if st.templated {
+            v.bind_profile(&me.name)
+        } else {
+            v.clone()
+        }
+    };
     for &q in order {
         for st in &resolved.profile(q).statements {
-            let slot = slots.entry(st.key.clone()).or_default();
+            let Some(slot) = scratch.slots.get_mut(st.key_id as usize) else {
+                continue;
+            };
+            if !slot.active {
+                slot.active = true;
+                scratch.touched.push(st.key_id);
+            }
             let step = Step {
                 profile: q,
                 op: st.op,
@@ -142,7 +179,7 @@ fn replay_one(
             match st.op {
                 Op::Set => {
                     let Some(v) = &st.value else { continue };
-                    let v = v.bind_profile(&me.name);
+                    let v = bind(st, v);
                     for &(p, span, op) in &slot.changes {
                         if !is_ancestor_or_self(p, q) {
                             ctx.discarded
@@ -204,7 +241,7 @@ fn replay_one(
                 }
                 Op::Append => {
                     let Some(v) = &st.value else { continue };
-                    let v = v.bind_profile(&me.name);
+                    let v = bind(st, v);
                     if let Some(new) = append(slot.value.as_ref(), &v, ctx.schema, &st.key) {
                         slot.value = Some(new);
                         slot.steps.push(step);
@@ -251,20 +288,35 @@ fn replay_one(
         }
     }
 
-    let mut values = BTreeMap::new();
-    for (key, slot) in slots {
-        ambiguity(&key, &slot, id, ctx);
-        if let Some(value) = slot.value {
-            values.insert(
-                key,
-                EffValue {
-                    value,
-                    steps: slot.steps,
-                },
-            );
+    // Key ids are numbered in sorted key order, so sorting the ids sorts the
+    // entries.
+    scratch.touched.sort_unstable();
+    let mut values = Vec::with_capacity(scratch.touched.len());
+    for &k in &scratch.touched {
+        let slot = &mut scratch.slots[k as usize];
+        let key = &resolved.keys[k as usize];
+        ambiguity(key, slot, id, ctx);
+        if let Some(value) = slot.value.take() {
+            let steps = match slot.steps.as_slice() {
+                [one] if one.op == Op::Set => scratch
+                    .single
+                    .entry((one.span, one.profile))
+                    .or_insert_with(|| Arc::from(slot.steps.as_slice()))
+                    .clone(),
+                _ => Arc::from(slot.steps.as_slice()),
+            };
+            values.push((key.clone(), EffValue { value, steps }));
         }
+        slot.active = false;
+        slot.steps.clear();
+        slot.frontier.clear();
+        slot.changes.clear();
+        slot.setter = None;
     }
-    Effective { values }
+    scratch.touched.clear();
+    Effective {
+        values: values.into_iter().collect(),
+    }
 }
 
 fn ambiguity(key: &Arc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
