@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod emit;
 pub mod host;
 pub mod inspect;
 pub mod par;

@@ -4,7 +4,8 @@
 //! directory of them (a multi-file policy set; a `schema.json` in it is
 //! loaded with `--schema` semantics). The snapshot holds every source file
 //! and the diagnostics rendered without colour. Cases under `tests/ui/ok/`
-//! must produce no diagnostic at all.
+//! must produce no diagnostic at all. Cases under `tests/ui/build/` are also
+//! encoded for building, which reads `env()` secrets (none is set).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -82,7 +83,22 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
             }
         }
     } else {
-        polc::compile(&sources, &Schema::builtin(), &host).diagnostics
+        let schema = Schema::builtin();
+        let c = polc::compile(&sources, &schema, &host);
+        let mut diagnostics = c.diagnostics;
+        // Build cases also encode every concrete profile, as `polc build` does.
+        if case.stage == "build" {
+            for id in c
+                .resolved
+                .ids()
+                .filter(|id| !c.resolved.profile(*id).is_abstract)
+            {
+                if let Err(errors) = polc::emit::encode(&c.resolved, id, &schema, &host) {
+                    diagnostics.extend(errors);
+                }
+            }
+        }
+        diagnostics
     };
     let mut snap = String::new();
     for (name, bytes) in &files {

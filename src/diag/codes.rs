@@ -155,6 +155,10 @@ codes! {
     /// A combination the app accepts but that probably does not do what was meant.
     SuspiciousCombination = ("L0310", "suspicious-combination", Warning),
 
+    // ---- build ----
+    /// `env()` names a variable that is not set at build time.
+    MissingEnv = ("B0401", "missing-env", Error),
+
     // ---- schema file ----
     /// The schema file is not valid JSON or does not follow the schema format.
     InvalidSchema = ("X0901", "invalid-schema", Error),

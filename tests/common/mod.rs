@@ -53,3 +53,37 @@ pub fn compile_dir(dir: &Path, shown: &str) -> (SourceSet, polc::Compilation) {
     let c = polc::compile(&sources, &schema, &host);
     (sources, c)
 }
+
+/// Every environment variable the example policies read, with fake values.
+pub fn fake_env() -> MemoryHost {
+    let mut host = MemoryHost::default();
+    for name in [
+        "ACME_US_GATEWAY_KEY",
+        "ACME_EU_VERTEX_OAUTH_SECRET",
+        "ACME_APAC_BEDROCK_TOKEN",
+    ] {
+        host.env
+            .insert(name.to_string(), format!("fake-{}", name.to_lowercase()));
+    }
+    host
+}
+
+/// Compiles `policies/` and hands every concrete profile, encoded for
+/// building with [`fake_env`] secrets, to `f`.
+pub fn with_encoded_policies<R>(
+    f: impl FnOnce(&Schema, &[polc::emit::EncodedProfile<'_>]) -> R,
+) -> R {
+    let (files, mut host) = load_dir(&root().join("policies"));
+    host.env = fake_env().env;
+    let sources = SourceSet::from_tree("policies", files);
+    let schema = Schema::builtin();
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(!c.has_errors());
+    let profiles: Vec<_> = c
+        .resolved
+        .ids()
+        .filter(|id| !c.resolved.profile(*id).is_abstract)
+        .map(|id| polc::emit::encode(&c.resolved, id, &schema, &host).unwrap())
+        .collect();
+    f(&schema, &profiles)
+}

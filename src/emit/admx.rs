@@ -1,0 +1,1 @@
+//! ADMX/ADML administrative templates (a zip) generated from the schema.

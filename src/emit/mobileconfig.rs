@@ -1,0 +1,1 @@
+//! macOS configuration profiles (`.mobileconfig`).
