@@ -87,3 +87,44 @@ pub fn with_encoded_policies<R>(
         .collect();
     f(&schema, &profiles)
 }
+
+/// The shared validators directory (`../shared/validators` beside the
+/// repository): the ADMX XSDs, Apple's plist DTD and the empty-hive maker.
+pub fn validators_dir() -> PathBuf {
+    root().join("../shared/validators")
+}
+
+/// Whether an external validator is available. On a developer machine a
+/// missing tool is a loud skip; under CI (`CI=true`) it is a failure,
+/// because `.ci/run` installs every validator.
+#[allow(clippy::print_stderr)]
+pub fn require(what: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "validator `{what}` is missing under CI: .ci/run must install it"
+    );
+    eprintln!(
+        "\n*** SKIPPED: validator `{what}` is not installed on this machine (CI installs it) ***\n"
+    );
+    false
+}
+
+/// Whether a command exists on PATH (or as an absolute path).
+pub fn have_command(cmd: &str) -> bool {
+    if cmd.starts_with('/') {
+        return Path::new(cmd).exists();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(cmd).is_file()))
+}
+
+/// Whether a Python interpreter can import a module.
+pub fn python_has(python: &str, module: &str) -> bool {
+    std::process::Command::new(python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
