@@ -50,6 +50,31 @@ enum Command {
         #[arg(long, hide = true)]
         timings: bool,
     },
+    /// Check a policy set and write every artifact into a directory.
+    Build {
+        /// The policy set (default: `policies` if it exists, else `.`).
+        path: Option<PathBuf>,
+        /// The output directory; replaced as a whole, atomically.
+        #[arg(long, short, default_value = "dist")]
+        out: PathBuf,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Refuse to build when there are warnings.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the network egress allowlist of a profile.
+    Egress {
+        /// The profile.
+        profile: String,
+        /// The policy set (default: `policies` if it exists, else `.`).
+        #[arg(long, short)]
+        path: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = EgressFormat::Txt)]
+        format: EgressFormat,
+    },
     /// Print the effective configuration of a profile.
     Show {
         /// The profile.
@@ -86,6 +111,12 @@ enum Command {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum EgressFormat {
+    Txt,
     Json,
 }
 
@@ -234,6 +265,86 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             std::mem::forget(compilation);
             Ok(code)
         }
+        Command::Build {
+            path,
+            out: out_dir,
+            format,
+            deny_warnings,
+        } => {
+            let schema = match schema(cli, color)? {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let mut diagnostics = compilation.diagnostics.clone();
+            let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
+            let refuse = compilation.has_errors() || (*deny_warnings && warnings);
+            let artifacts = if refuse {
+                None
+            } else {
+                match polc::emit::build::build(&compilation, &schema, &set.host) {
+                    Ok(a) => Some(a),
+                    Err(errors) => {
+                        diagnostics.extend(errors);
+                        None
+                    }
+                }
+            };
+            match format {
+                Format::Human => {
+                    let shown = set.sources.redacted(&compilation.secret_spans);
+                    err(&polc::render::human(&shown, &diagnostics, color));
+                }
+                Format::Json => out(&polc::render::json(&set.sources, &diagnostics))?,
+            }
+            let Some(artifacts) = artifacts else {
+                err("error: nothing was written\n");
+                return Ok(PROBLEMS);
+            };
+            write_tree(out_dir, &artifacts)?;
+            err(&format!(
+                "wrote {} files to {}\n",
+                artifacts.len(),
+                out_dir.display()
+            ));
+            Ok(OK)
+        }
+        Command::Egress {
+            profile,
+            path,
+            format,
+        } => {
+            let schema = match schema(cli, color)? {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let id = find_profile(&compilation, profile)?;
+            report_errors(
+                &set.sources.redacted(&compilation.secret_spans),
+                &compilation.diagnostics,
+                color,
+            );
+            let Some(eff) = compilation.resolved.effective[id.index()].as_ref() else {
+                return Ok(PROBLEMS);
+            };
+            let list = polc::egress::allowlist(eff, &schema);
+            match format {
+                EgressFormat::Txt => out(&polc::egress::to_text(profile, &list))?,
+                EgressFormat::Json => out(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&polc::egress::to_json(profile, &list))
+                        .unwrap_or_default()
+                ))?,
+            }
+            Ok(if compilation.has_errors() {
+                PROBLEMS
+            } else {
+                OK
+            })
+        }
         Command::Show {
             profile,
             path,
@@ -347,4 +458,60 @@ fn explain(code: Option<&str>) -> Result<u8, String> {
             )),
         },
     }
+}
+
+/// Writes the artifacts as the new content of `dir`, atomically: everything
+/// is written into a sibling directory first, which then replaces `dir`, so
+/// a failure leaves the previous output (or nothing) and never a mix, and no
+/// stale file of an earlier build survives.
+fn write_tree(dir: &std::path::Path, artifacts: &[polc::emit::Artifact]) -> Result<(), String> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dist".into());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let staging = parent.join(format!(".{name}.polc-new"));
+    let old = parent.join(format!(".{name}.polc-old"));
+    let fail = |what: &str, p: &std::path::Path, e: std::io::Error| {
+        format!("cannot {what} `{}`: {e}", p.display())
+    };
+    for leftover in [&staging, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(|e| fail("remove", leftover, e))?;
+        }
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| fail("create", &staging, e))?;
+    let written = artifacts.iter().try_for_each(|a| {
+        let path = staging.join(&a.path);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| fail("create", p, e))?;
+        }
+        std::fs::write(&path, &a.bytes).map_err(|e| fail("write", &path, e))
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if dir.exists() {
+        if !dir.is_dir() {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(format!("`{}` exists and is not a directory", dir.display()));
+        }
+        std::fs::rename(dir, &old).map_err(|e| fail("replace", dir, e))?;
+    }
+    if let Err(e) = std::fs::rename(&staging, dir) {
+        // Put the previous output back.
+        if old.exists() {
+            let _ = std::fs::rename(&old, dir);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(fail("replace", dir, e));
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| fail("remove", &old, e))?;
+    }
+    Ok(())
 }

@@ -10,7 +10,9 @@
 //! diagnostics; they do no I/O and read no clock.
 
 pub mod admx;
+pub mod build;
 pub mod encode;
+pub mod json;
 pub mod mobileconfig;
 pub mod pfm;
 pub mod reg;

@@ -1,0 +1,274 @@
+//! `polc build`: the artifact tree, its manifest, determinism and atomic
+//! writes; `polc egress`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn polc(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_polc"));
+    cmd.args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1");
+    for name in [
+        "ACME_US_GATEWAY_KEY",
+        "ACME_EU_VERTEX_OAUTH_SECRET",
+        "ACME_APAC_BEDROCK_TOKEN",
+    ] {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn secrets() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("ACME_US_GATEWAY_KEY", "fake-us-key"),
+        ("ACME_EU_VERTEX_OAUTH_SECRET", "fake-eu-secret"),
+        ("ACME_APAC_BEDROCK_TOKEN", "fake-apac-token"),
+    ]
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if e.path().is_dir() {
+                walk(&e.path(), &child, out);
+            } else {
+                out.push((child, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    walk(dir, "", &mut out);
+    out
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("polc-build-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn build_is_byte_identical_across_runs() {
+    let base = temp("twice");
+    let (a, b) = (base.join("a"), base.join("b"));
+    let env = secrets();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", a.to_str().unwrap()], &env);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, _) = polc(&["build", "policies", "-o", b.to_str().unwrap()], &env);
+    assert_eq!(code, 0);
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.len() > 50, "only {} files", ta.len());
+    assert_eq!(ta, tb);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn manifest_lists_every_artifact_with_its_sha256() {
+    let base = temp("manifest");
+    let out = base.join("dist");
+    let (code, _, stderr) = polc(
+        &["build", "policies", "-o", out.to_str().unwrap()],
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let files = tree(&out);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&files.iter().find(|(p, _)| p == "manifest.json").unwrap().1)
+            .unwrap();
+    let listed = manifest["artifacts"].as_array().unwrap();
+    let mut on_disk: Vec<&str> = files
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| *p != "manifest.json")
+        .collect();
+    on_disk.sort_unstable();
+    let in_manifest: Vec<&str> = listed.iter().map(|a| a["path"].as_str().unwrap()).collect();
+    // The manifest is sorted by path.
+    assert_eq!(on_disk, in_manifest);
+    // Check the hashes with an independent implementation.
+    if common::require("sha256sum", common::have_command("sha256sum")) {
+        for a in listed {
+            let path = out.join(a["path"].as_str().unwrap());
+            let o = Command::new("sha256sum").arg(&path).output().unwrap();
+            let hash = String::from_utf8(o.stdout).unwrap();
+            assert_eq!(
+                hash.split_whitespace().next().unwrap(),
+                a["sha256"].as_str().unwrap()
+            );
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len(),
+                a["bytes"].as_u64().unwrap()
+            );
+        }
+    }
+    let secret = |p: &str| {
+        listed.iter().find(|a| a["path"] == p).unwrap()["secret"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(secret("profiles/us/managed-settings.json"));
+    assert!(!secret("profiles/us/egress.txt"));
+    assert!(!secret("profiles/us/config-library/_meta.json"));
+    // The secret itself is in the artifact that says so, and in no artifact that does not.
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        if text.contains("fake-us-key") {
+            assert!(
+                path == "manifest.json" || secret(path),
+                "{path} contains a secret but is not marked"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
+    let base = temp("atomic");
+    let out = base.join("dist");
+    // A previous output with a stale file.
+    std::fs::create_dir_all(out.join("profiles/old")).unwrap();
+    std::fs::write(out.join("profiles/old/stale.reg"), b"stale").unwrap();
+    // Missing secrets: the build fails, the old output is untouched.
+    let (code, _, stderr) = polc(&["build", "policies", "-o", out.to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("B0401"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(
+        tree(&out),
+        vec![("profiles/old/stale.reg".to_string(), b"stale".to_vec())]
+    );
+    // A policy set with errors: same.
+    let (code, _, _) = polc(
+        &["build", "examples/mistakes", "-o", out.to_str().unwrap()],
+        &secrets(),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(tree(&out).len(), 1);
+    // A good build replaces the whole directory.
+    let (code, _, stderr) = polc(
+        &["build", "policies", "-o", out.to_str().unwrap()],
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let files = tree(&out);
+    assert!(!files.iter().any(|(p, _)| p.contains("stale")));
+    assert!(files.iter().any(|(p, _)| p == "profiles/eu-eng/egress.txt"));
+    // No staging directories are left beside it.
+    let siblings: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(siblings, ["dist"]);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn linux_managed_file_has_native_types() {
+    common::with_encoded_policies(|_, profiles| {
+        let us = profiles.iter().find(|p| p.name == "us").unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&polc::emit::json::linux_managed(us)).unwrap();
+        assert_eq!(v["inferenceProvider"], "gateway");
+        assert_eq!(v["inferenceGatewayApiKey"], "fake-acme_us_gateway_key");
+        assert_eq!(v["autoUpdaterEnforcementHours"], 48);
+        assert_eq!(v["disableAutoUpdates"], false);
+        assert_eq!(v["inferenceModels"][1]["anthropicFamilyTier"], "opus");
+        assert!(v.get("meta.identifier").is_none());
+    });
+}
+
+#[test]
+fn bootstrap_response_leaves_out_device_only_keys() {
+    let src = r#"
+profile b {
+  bootstrapUrl = "https://boot.acme.example/bootstrap"
+  egressProxyUrl = "http://proxy.acme.example:8080"
+  inferenceProvider = "gateway"
+  inferenceGatewayBaseUrl = "https://boot.acme.example"
+  inferenceGatewayApiKey = env("K")
+  disableAutoUpdates = false
+  meta { identifier = "com.acme.b", delivery = "bootstrap" }
+}
+"#;
+    let sources = polc::source::SourceSet::new(vec![("b.policy".into(), src.as_bytes().to_vec())]);
+    let schema = polc::schema::Schema::builtin();
+    let mut host = polc::host::MemoryHost::default();
+    host.env.insert("K".into(), "k".into());
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let artifacts = polc::emit::build::build(&c, &schema, &host).unwrap();
+    let get = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(&artifacts.iter().find(|a| a.path == p).unwrap().bytes).unwrap()
+    };
+    let boot = get("profiles/b/bootstrap.json");
+    let keys: Vec<&str> = boot
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // Served: the connection; not served: the trust anchor, the proxy, and
+    // the app-behavior keys the MDM profile carries.
+    assert_eq!(
+        keys,
+        [
+            "inferenceGatewayApiKey",
+            "inferenceGatewayBaseUrl",
+            "inferenceProvider"
+        ]
+    );
+}
+
+#[test]
+fn egress_command_prints_the_allowlist() {
+    let (code, stdout, stderr) = polc(&["egress", "eu-eng"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("egress_eu_eng", stdout);
+    let (code, stdout, _) = polc(&["egress", "us", "--format", "json"], &[]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let hosts: Vec<&str> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(hosts.contains(&"llm.us.acme.example"), "{hosts:?}");
+    assert!(hosts.contains(&"downloads.claude.ai"));
+    // Telemetry the base turns off is not required.
+    assert!(!hosts.contains(&"a-api.anthropic.com"), "{hosts:?}");
+    let apac: serde_json::Value =
+        serde_json::from_str(&polc(&["egress", "apac", "--format", "json"], &[]).1).unwrap();
+    assert!(
+        apac["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "bedrock-runtime.ap-northeast-1.amazonaws.com")
+    );
+}
