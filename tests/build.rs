@@ -272,3 +272,104 @@ fn egress_command_prints_the_allowlist() {
             .any(|h| h == "bedrock-runtime.ap-northeast-1.amazonaws.com")
     );
 }
+
+#[test]
+fn apply_writes_an_owner_only_configuration_library_entry() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = temp("apply");
+    let lib = base.join("configLibrary");
+    // Another saved configuration is already there and must be kept.
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(
+        lib.join("_meta.json"),
+        br#"{"appliedId":"00000000-0000-4000-8000-000000000001","entries":[{"id":"00000000-0000-4000-8000-000000000001","name":"Old"}]}"#,
+    )
+    .unwrap();
+    let none = base.join("no-managed-file");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "apply",
+            "us",
+            "--config-library",
+            lib.to_str().unwrap(),
+            "--managed-file",
+            none.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| (*s).to_string()));
+        v
+    };
+    let a = args(&[]);
+    let (code, _, stderr) = polc(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lib.join("_meta.json")).unwrap()).unwrap();
+    let id = meta["appliedId"].as_str().unwrap().to_string();
+    assert!(
+        id.len() == 36
+            && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            && id == id.to_lowercase(),
+        "{id}"
+    );
+    let names: Vec<&str> = meta["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Old", "Claude (us)"]);
+    let entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lib.join(format!("{id}.json"))).unwrap()).unwrap();
+    assert_eq!(
+        entry["inferenceGatewayBaseUrl"],
+        "https://llm.us.acme.example"
+    );
+    assert_eq!(entry["inferenceGatewayApiKey"], "fake-us-key");
+    for f in [lib.join("_meta.json"), lib.join(format!("{id}.json"))] {
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{}",
+            f.display()
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(&lib).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    // Applying again replaces the entry instead of adding a second one.
+    let (code, _, _) = polc(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 0);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lib.join("_meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["entries"].as_array().unwrap().len(), 2);
+    // A managed configuration on the machine: refused unless --force.
+    let managed = base.join("managed-settings.json");
+    std::fs::write(&managed, b"{}").unwrap();
+    let mut b = args(&[]);
+    b[5] = managed.to_str().unwrap().to_string();
+    let (code, _, stderr) = polc(
+        &b.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("a managed configuration is present"),
+        "{stderr}"
+    );
+    b.push("--force".into());
+    let (code, _, stderr) = polc(
+        &b.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, file-system access and printing.
 //! Everything else is in the library.
 
+mod apply;
 mod load;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -74,6 +75,26 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = EgressFormat::Txt)]
         format: EgressFormat,
+    },
+    /// Write a profile as the local configuration of this machine, for testing.
+    Apply {
+        /// The profile.
+        profile: String,
+        /// The policy set (default: `policies` if it exists, else `.`).
+        #[arg(long, short)]
+        path: Option<PathBuf>,
+        /// The configLibrary directory (default: the platform's, e.g.
+        /// `~/Library/Application Support/Claude-3p/configLibrary`).
+        #[arg(long, value_name = "DIR")]
+        config_library: Option<PathBuf>,
+        /// Apply even though a managed configuration is present (the app
+        /// ignores local configuration while it is).
+        #[arg(long)]
+        force: bool,
+        /// Managed configuration files to look for instead of the platform's
+        /// (for tests).
+        #[arg(long, hide = true, value_name = "FILE")]
+        managed_file: Vec<PathBuf>,
     },
     /// Print the effective configuration of a profile.
     Show {
@@ -344,6 +365,66 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             } else {
                 OK
             })
+        }
+        Command::Apply {
+            profile,
+            path,
+            config_library,
+            force,
+            managed_file,
+        } => {
+            let schema = match schema(cli, color)? {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let set = load::policy_set(path.as_deref())?;
+            let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let id = find_profile(&compilation, profile)?;
+            if compilation.has_errors() {
+                report_errors(
+                    &set.sources.redacted(&compilation.secret_spans),
+                    &compilation.diagnostics,
+                    color,
+                );
+                err("error: nothing was applied\n");
+                return Ok(PROBLEMS);
+            }
+            if compilation.resolved.profile(id).is_abstract {
+                return Err(format!(
+                    "profile `{profile}` is abstract: only concrete profiles can be applied"
+                ));
+            }
+            let encoded = match polc::emit::encode(&compilation.resolved, id, &schema, &set.host) {
+                Ok(p) => p,
+                Err(errors) => {
+                    err(&polc::render::human(&set.sources, &errors, color));
+                    err("error: nothing was applied\n");
+                    return Ok(PROBLEMS);
+                }
+            };
+            let managed = if managed_file.is_empty() {
+                apply::managed_files()
+            } else {
+                managed_file.clone()
+            };
+            if let Some(found) = managed.iter().find(|f| f.exists()) {
+                if !*force {
+                    return Err(format!(
+                        "a managed configuration is present ({}): the app ignores local configuration while it is; remove it or pass --force",
+                        found.display()
+                    ));
+                }
+            }
+            let dir = match config_library {
+                Some(d) => d.clone(),
+                None => apply::default_config_library()?,
+            };
+            let written = apply::write_entry(&dir, &encoded)?;
+            err(&format!(
+                "applied `{profile}` as {}; quit and relaunch Claude to load it\n",
+                written.display()
+            ));
+            Ok(OK)
         }
         Command::Show {
             profile,
