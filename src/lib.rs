@@ -12,6 +12,7 @@ pub mod diag;
 pub mod egress;
 pub mod emit;
 pub mod host;
+pub mod import;
 pub mod inspect;
 pub mod par;
 pub mod render;

@@ -373,3 +373,88 @@ fn apply_writes_an_owner_only_configuration_library_entry() {
     assert_eq!(code, 0, "{stderr}");
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// Build → import → check gives the same effective configuration, for every
+/// profile of `policies/` and every form `polc import` reads back.
+#[test]
+fn import_round_trips_every_profile() {
+    let (files, mut host) = common::load_dir(&common::root().join("policies"));
+    host.env = common::fake_env().env;
+    let sources = polc::source::SourceSet::from_tree("policies", files);
+    let schema = polc::schema::Schema::builtin();
+    let c = polc::compile(&sources, &schema, &host);
+    let artifacts = polc::emit::build::build(&c, &schema, &host).unwrap();
+    let mut checked = 0;
+    for id in c
+        .resolved
+        .ids()
+        .filter(|id| !c.resolved.profile(*id).is_abstract)
+    {
+        let original = polc::emit::encode(&c.resolved, id, &schema, &host).unwrap();
+        let name = original.name.clone();
+        let want: Vec<(String, serde_json::Value)> = original
+            .entries
+            .iter()
+            .map(|e| (e.def.name.clone(), e.value.clone()))
+            .collect();
+        let forms: Vec<&polc::emit::Artifact> = artifacts
+            .iter()
+            .filter(|a| {
+                a.path.starts_with(&format!("profiles/{name}/"))
+                    && (a.path.ends_with("managed-settings.json")
+                        || (a.path.contains("config-library/") && !a.path.ends_with("_meta.json")))
+            })
+            .collect();
+        assert_eq!(forms.len(), 2, "{name}");
+        for artifact in forms {
+            let imported = polc::import::read(&artifact.bytes).unwrap();
+            let result = polc::import::to_policy(&imported, &name, &schema);
+            assert!(
+                result
+                    .diagnostics
+                    .iter()
+                    .all(|d| d.code == polc::diag::Code::ImportSecret),
+                "{}: {:?}",
+                artifact.path,
+                result.diagnostics
+            );
+            // The secrets come back through the environment.
+            let mut env = polc::host::MemoryHost::default();
+            for e in original.entries.iter().filter(|e| e.def.secret) {
+                env.env.insert(
+                    polc::import::secret_env_name(&e.def.name),
+                    e.value.as_str().unwrap().to_string(),
+                );
+            }
+            let back_sources = polc::source::SourceSet::new(vec![(
+                "imported.policy".into(),
+                result.source.clone().into_bytes(),
+            )]);
+            let back = polc::compile(&back_sources, &schema, &env);
+            let errors: Vec<_> = back
+                .diagnostics
+                .iter()
+                .filter(|d| {
+                    d.severity == polc::diag::Severity::Error
+                        && d.code != polc::diag::Code::MissingIdentifier
+                })
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{}:\n{}\n{errors:?}",
+                artifact.path,
+                result.source
+            );
+            let back_id = back.resolved.find(&name).unwrap();
+            let again = polc::emit::encode(&back.resolved, back_id, &schema, &env).unwrap();
+            let got: Vec<(String, serde_json::Value)> = again
+                .entries
+                .iter()
+                .map(|e| (e.def.name.clone(), e.value.clone()))
+                .collect();
+            assert_eq!(got, want, "{}", artifact.path);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 24);
+}

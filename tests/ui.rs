@@ -39,7 +39,8 @@ fn cases() -> Vec<Case> {
         entries.sort();
         for path in entries {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() || path.extension().is_some_and(|e| e == "policy") {
+            let import = stage.ends_with("import") && path.is_file();
+            if import || path.is_dir() || path.extension().is_some_and(|e| e == "policy") {
                 out.push(Case {
                     stage: stage.file_name().unwrap().to_string_lossy().into_owned(),
                     name,
@@ -51,8 +52,42 @@ fn cases() -> Vec<Case> {
     out
 }
 
+/// Runs an import case: the file, the policy produced and the diagnostics.
+fn run_import(case: &Case) -> (String, Vec<Code>, usize) {
+    let bytes = std::fs::read(&case.path).unwrap();
+    let schema = Schema::builtin();
+    let empty = SourceSet::new(Vec::new());
+    let (source, diagnostics) = match polc::import::read(&bytes) {
+        Ok(imported) => {
+            let r = polc::import::to_policy(&imported, "imported", &schema);
+            (r.source, r.diagnostics)
+        }
+        Err(why) => (
+            String::new(),
+            vec![polc::diag::Diagnostic::new(
+                Code::ImportUnreadable,
+                format!("cannot import: {why}"),
+            )],
+        ),
+    };
+    let mut snap = format!(
+        "----- {} (imported)\n",
+        case.path.file_name().unwrap().to_string_lossy()
+    );
+    snap.push_str(&String::from_utf8_lossy(&bytes).replace('\r', ""));
+    snap.push_str("----- policy\n");
+    snap.push_str(&source);
+    snap.push_str("----- diagnostics\n");
+    snap.push_str(&polc::render::human(&empty, &diagnostics, false));
+    let codes = diagnostics.iter().map(|d| d.code).collect();
+    (snap, codes, diagnostics.len())
+}
+
 /// Runs one case: (snapshot text, codes reported, number of diagnostics).
 fn run(case: &Case) -> (String, Vec<Code>, usize) {
+    if case.stage == "import" {
+        return run_import(case);
+    }
     let (files, host) = if case.path.is_dir() {
         common::load_dir(&case.path)
     } else {

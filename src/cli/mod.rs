@@ -96,6 +96,16 @@ enum Command {
         #[arg(long, hide = true, value_name = "FILE")]
         managed_file: Vec<PathBuf>,
     },
+    /// Turn a deployed or exported configuration into policy source.
+    Import {
+        /// A .mobileconfig (signed or not), a managed-preferences plist, a
+        /// .reg file, a Linux managed-settings.json, a configuration-library
+        /// entry or a flat bootstrap response.
+        file: PathBuf,
+        /// The profile name (default: derived from the file name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Print the effective configuration of a profile.
     Show {
         /// The profile.
@@ -426,6 +436,42 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             ));
             Ok(OK)
         }
+        Command::Import { file, name } => {
+            let schema = match schema(cli, color)? {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            };
+            let bytes = std::fs::read(file)
+                .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+            let name = name.clone().unwrap_or_else(|| profile_name_from(file));
+            let empty = SourceSet::new(Vec::new());
+            match polc::import::read(&bytes) {
+                Err(why) => {
+                    let d = Diagnostic::new(
+                        Code::ImportUnreadable,
+                        format!("cannot import `{}`: {why}", file.display()),
+                    );
+                    err(&polc::render::human(&empty, &[d], color));
+                    Ok(PROBLEMS)
+                }
+                Ok(imported) => {
+                    let result = polc::import::to_policy(&imported, &name, &schema);
+                    out(&result.source)?;
+                    err(&polc::render::human(&empty, &result.diagnostics, color));
+                    Ok(
+                        if result
+                            .diagnostics
+                            .iter()
+                            .any(|d| d.severity == Severity::Error)
+                        {
+                            PROBLEMS
+                        } else {
+                            OK
+                        },
+                    )
+                }
+            }
+        }
         Command::Show {
             profile,
             path,
@@ -595,4 +641,30 @@ fn write_tree(dir: &std::path::Path, artifacts: &[polc::emit::Artifact]) -> Resu
         std::fs::remove_dir_all(&old).map_err(|e| fail("remove", &old, e))?;
     }
     Ok(())
+}
+
+/// A valid profile name from a file name: lowercase, other characters `-`.
+fn profile_name_from(file: &std::path::Path) -> String {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if name.is_empty() {
+        "imported".to_string()
+    } else {
+        name
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Codes are grouped by pipeline stage by their letter: `S` syntax,
 //! `R` resolve, `C` check (schema violations), `L` lint (likely mistakes in
-//! otherwise valid policies), `B` build, `X` schema file. A code is never
+//! otherwise valid policies), `B` build, `I` import, `X` schema file. A code is never
 //! reused for another meaning; a retired code stays in this list.
 
 use super::Severity;
@@ -158,6 +158,16 @@ codes! {
     // ---- build ----
     /// `env()` names a variable that is not set at build time.
     MissingEnv = ("B0401", "missing-env", Error),
+
+    // ---- import ----
+    /// The file to import is not a configuration polc can read.
+    ImportUnreadable = ("I0501", "import-unreadable", Error),
+    /// The imported configuration has a key the schema does not know.
+    ImportUnknownKey = ("I0502", "import-unknown-key", Warning),
+    /// An imported value cannot be decoded as its key's type.
+    ImportUndecodableValue = ("I0503", "import-undecodable-value", Error),
+    /// An imported secret was replaced by an `env()` reference.
+    ImportSecret = ("I0504", "import-secret", Info),
 
     // ---- schema file ----
     /// The schema file is not valid JSON or does not follow the schema format.
