@@ -39,14 +39,16 @@ pub struct ImportResult {
 ///
 /// # Errors
 /// When the bytes are not a configuration polc can read.
-pub fn read(bytes: &[u8]) -> Result<Imported, String> {
+/// `domain` is the payload type of the app's preferences (the schema's
+/// `domain`).
+pub fn read(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return read_reg(&decode_utf16(bytes)?);
     }
     if bytes.first() == Some(&0x30) {
         let content =
             cms_content(bytes).ok_or("not a signed profile (CMS SignedData) polc can read")?;
-        let mut imported = read_plist(&content)?;
+        let mut imported = read_plist(&content, domain)?;
         imported.kind = "signed .mobileconfig";
         return Ok(imported);
     }
@@ -59,7 +61,7 @@ pub fn read(bytes: &[u8]) -> Result<Imported, String> {
         return read_json(trimmed);
     }
     if trimmed.starts_with('<') || bytes.starts_with(b"bplist") {
-        return read_plist(bytes);
+        return read_plist(bytes, domain);
     }
     Err("not a .mobileconfig, plist, .reg or JSON configuration".to_string())
 }
@@ -120,7 +122,7 @@ fn plist_to_json(v: &plist::Value) -> Json {
     }
 }
 
-fn read_plist(bytes: &[u8]) -> Result<Imported, String> {
+fn read_plist(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     let v = plist::Value::from_reader(std::io::Cursor::new(bytes))
         .map_err(|e| format!("invalid property list: {e}"))?;
     let dict = v
@@ -140,11 +142,8 @@ fn read_plist(bytes: &[u8]) -> Result<Imported, String> {
     let payload = content
         .iter()
         .filter_map(plist::Value::as_dictionary)
-        .find(|p| {
-            p.get("PayloadType").and_then(plist::Value::as_string)
-                == Some("com.anthropic.claudefordesktop")
-        })
-        .ok_or("the profile has no com.anthropic.claudefordesktop payload")?;
+        .find(|p| p.get("PayloadType").and_then(plist::Value::as_string) == Some(domain))
+        .ok_or_else(|| format!("the profile has no `{domain}` payload"))?;
     let mut meta: Vec<(&'static str, Json)> = Vec::new();
     let text = |k: &str| {
         dict.get(k)

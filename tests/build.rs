@@ -407,7 +407,7 @@ fn import_round_trips_every_profile() {
             .collect();
         assert_eq!(forms.len(), 2, "{name}");
         for artifact in forms {
-            let imported = polc::import::read(&artifact.bytes).unwrap();
+            let imported = polc::import::read(&artifact.bytes, &schema.file().domain).unwrap();
             let result = polc::import::to_policy(&imported, &name, &schema);
             assert!(
                 result

@@ -57,7 +57,7 @@ fn run_import(case: &Case) -> (String, Vec<Code>, usize) {
     let bytes = std::fs::read(&case.path).unwrap();
     let schema = Schema::builtin();
     let empty = SourceSet::new(Vec::new());
-    let (source, diagnostics) = match polc::import::read(&bytes) {
+    let (source, diagnostics) = match polc::import::read(&bytes, &schema.file().domain) {
         Ok(imported) => {
             let r = polc::import::to_policy(&imported, "imported", &schema);
             (r.source, r.diagnostics)

@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 
 /// The managed configuration files of this platform: while one exists, the
 /// app ignores the local configuration library.
-pub fn managed_files() -> Vec<PathBuf> {
+/// `domain` is the app's preference domain (the schema's `domain`).
+pub fn managed_files(domain: &str) -> Vec<PathBuf> {
     if cfg!(target_os = "macos") {
-        let mut files = vec![PathBuf::from(
-            "/Library/Managed Preferences/com.anthropic.claudefordesktop.plist",
-        )];
+        let mut files = vec![PathBuf::from(format!(
+            "/Library/Managed Preferences/{domain}.plist"
+        ))];
         if let Ok(user) = std::env::var("USER") {
             files.push(PathBuf::from(format!(
-                "/Library/Managed Preferences/{user}/com.anthropic.claudefordesktop.plist"
+                "/Library/Managed Preferences/{user}/{domain}.plist"
             )));
         }
         files

@@ -413,7 +413,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                 }
             };
             let managed = if managed_file.is_empty() {
-                apply::managed_files()
+                apply::managed_files(&schema.file().domain)
             } else {
                 managed_file.clone()
             };
@@ -445,7 +445,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                 .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
             let name = name.clone().unwrap_or_else(|| profile_name_from(file));
             let empty = SourceSet::new(Vec::new());
-            match polc::import::read(&bytes) {
+            match polc::import::read(&bytes, &schema.file().domain) {
                 Err(why) => {
                     let d = Diagnostic::new(
                         Code::ImportUnreadable,
