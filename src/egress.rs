@@ -8,7 +8,7 @@
 
 use crate::check::format::url_host;
 use crate::check::rules::{self, EffLookup, Lookup};
-use crate::resolve::Effective;
+use crate::resolve::{KeyIds, ProfileId, Resolved};
 use crate::schema::Schema;
 use crate::value::{Val, Value};
 use std::collections::BTreeSet;
@@ -42,10 +42,15 @@ impl Allowlist {
     }
 }
 
-/// Computes the allowlist of an effective configuration.
+/// Computes the allowlist of a profile (empty when it has no effective
+/// configuration).
 #[must_use]
-pub fn allowlist(eff: &Effective, schema: &Schema) -> Allowlist {
-    let lookup = EffLookup { eff };
+pub fn allowlist(resolved: &Resolved, id: ProfileId, schema: &Schema) -> Allowlist {
+    let Some(eff) = resolved.effective[id.index()].as_ref() else {
+        return Allowlist::default();
+    };
+    let ids = KeyIds::new(&resolved.keys);
+    let lookup = EffLookup { eff, ids: &ids };
     let mut groups: Vec<Group> = Vec::new();
     for rule in &schema.file().egress {
         if rule.when.as_ref().is_some_and(|c| !rules::eval(c, &lookup)) {

@@ -118,7 +118,6 @@ pub fn show_text(
         }
     };
     let meta: Vec<(&str, &EffValue, bool)> = eff
-        .values
         .iter()
         .filter_map(|(k, v)| {
             k.strip_prefix(crate::resolve::META_PREFIX)

@@ -51,9 +51,10 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
     let ids: Vec<ProfileId> = resolved.ids().collect();
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
+        let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
         for &id in chunk {
             if let Some(eff) = &resolved.effective[id.index()] {
-                check_effective(resolved, id, eff, schema, &mut collector);
+                check_effective(resolved, id, eff, &key_ids, schema, &mut collector);
             }
         }
         collector
@@ -243,6 +244,7 @@ fn check_effective(
     resolved: &Resolved,
     id: ProfileId,
     eff: &Effective,
+    key_ids: &crate::resolve::KeyIds<'_>,
     schema: &Schema,
     out: &mut Collector,
 ) {
@@ -304,7 +306,7 @@ fn check_effective(
             }
         }
     }
-    let lookup = rules::EffLookup { eff };
+    let lookup = rules::EffLookup { eff, ids: key_ids };
     let where_ = || format!("in `{}`", decl.name);
     for rule in schema.rules() {
         rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, &mut diags);

@@ -44,15 +44,23 @@ fn step(v: &Val, field: &str) -> Option<(Val, Span)> {
 pub struct EffLookup<'a> {
     /// The effective configuration.
     pub eff: &'a Effective,
+    /// Key names to ids (shared by the profiles a worker checks).
+    pub ids: &'a crate::resolve::KeyIds<'a>,
+}
+
+impl EffLookup<'_> {
+    fn key(&self, name: &str) -> Option<&crate::resolve::EffValue> {
+        self.eff.get_id(self.ids.id(name)?)
+    }
 }
 
 impl Lookup for EffLookup<'_> {
     fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
         let Some((first, rest)) = path.split_once('.') else {
-            let ev = self.eff.get(path)?;
+            let ev = self.key(path)?;
             return Some((Cow::Borrowed(&ev.value), ev.last_span()));
         };
-        let ev = self.eff.get(first)?;
+        let ev = self.key(first)?;
         let mut cur = (ev.value.clone(), ev.last_span());
         for part in rest.split('.') {
             cur = step(&cur.0, part)?;

@@ -358,10 +358,10 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                 &compilation.diagnostics,
                 color,
             );
-            let Some(eff) = compilation.resolved.effective[id.index()].as_ref() else {
+            if compilation.resolved.effective[id.index()].is_none() {
                 return Ok(PROBLEMS);
-            };
-            let list = polc::egress::allowlist(eff, &schema);
+            }
+            let list = polc::egress::allowlist(&compilation.resolved, id, &schema);
             match format {
                 EgressFormat::Txt => out(&polc::egress::to_text(profile, &list))?,
                 EgressFormat::Json => out(&format!(

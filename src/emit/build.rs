@@ -36,8 +36,8 @@ pub fn build(
     for id in ids {
         match encode(&c.resolved, id, schema, host) {
             Ok(p) => {
-                let eff = c.resolved.effective[id.index()].as_ref();
-                profile_artifacts(&p, eff, schema, &mut artifacts);
+                let list = crate::egress::allowlist(&c.resolved, id, schema);
+                profile_artifacts(&p, &list, &mut artifacts);
             }
             Err(e) => errors.extend(e),
         }
@@ -62,8 +62,7 @@ fn wants(p: &EncodedProfile<'_>, format: &str) -> bool {
 
 fn profile_artifacts(
     p: &EncodedProfile<'_>,
-    eff: Option<&crate::resolve::Effective>,
-    schema: &Schema,
+    list: &crate::egress::Allowlist,
     out: &mut Vec<Artifact>,
 ) {
     let dir = format!("profiles/{}", p.name);
@@ -100,18 +99,15 @@ fn profile_artifacts(
         add("config-library/_meta.json".into(), meta, false);
     }
     if wants(p, "egress") {
-        if let Some(eff) = eff {
-            let list = crate::egress::allowlist(eff, schema);
-            add(
-                "egress.txt".into(),
-                crate::egress::to_text(&p.name, &list).into_bytes(),
-                false,
-            );
-            let mut text = serde_json::to_string_pretty(&crate::egress::to_json(&p.name, &list))
-                .unwrap_or_default();
-            text.push('\n');
-            add("egress.json".into(), text.into_bytes(), false);
-        }
+        add(
+            "egress.txt".into(),
+            crate::egress::to_text(&p.name, list).into_bytes(),
+            false,
+        );
+        let mut text = serde_json::to_string_pretty(&crate::egress::to_json(&p.name, list))
+            .unwrap_or_default();
+        text.push('\n');
+        add("egress.json".into(), text.into_bytes(), false);
     }
 }
 

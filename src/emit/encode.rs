@@ -135,7 +135,7 @@ pub fn encode<'s>(
             secret,
         });
     }
-    let meta = meta(eff.values.get("meta.identifier"), eff, &decl.name);
+    let meta = meta(eff.meta("identifier"), eff, &decl.name);
     if errors.is_empty() {
         Ok(EncodedProfile {
             name: decl.name.to_string(),

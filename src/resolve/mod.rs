@@ -158,28 +158,93 @@ impl EffValue {
 /// A profile's effective configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Effective {
-    /// Keys (and `meta.` fields) with their values, sorted by name.
-    pub values: BTreeMap<Arc<str>, EffValue>,
+    /// (key id in [`Resolved::keys`], key, value), sorted by key. Key ids
+    /// are numbered in key order, so the entries are sorted by id too.
+    entries: Vec<(u32, Arc<str>, EffValue)>,
 }
 
 impl Effective {
+    /// Builds from entries sorted by key id.
+    #[must_use]
+    pub fn from_sorted(entries: Vec<(u32, Arc<str>, EffValue)>) -> Self {
+        Effective { entries }
+    }
+
     /// The value of a key.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&EffValue> {
-        self.values.get(key)
+        self.entries
+            .binary_search_by(|(_, k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &self.entries[i].2)
+    }
+
+    /// The value of a key by its id in [`Resolved::keys`].
+    #[must_use]
+    pub fn get_id(&self, id: u32) -> Option<&EffValue> {
+        self.entries
+            .binary_search_by_key(&id, |(i, _, _)| *i)
+            .ok()
+            .map(|i| &self.entries[i].2)
+    }
+
+    /// Every key and meta field with its value, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &EffValue)> {
+        self.entries.iter().map(|(_, k, v)| (k, v))
     }
 
     /// The application keys (not meta), sorted.
     pub fn keys(&self) -> impl Iterator<Item = (&Arc<str>, &EffValue)> {
-        self.values
-            .iter()
-            .filter(|(k, _)| !k.starts_with(META_PREFIX))
+        self.iter().filter(|(k, _)| !k.starts_with(META_PREFIX))
     }
 
     /// A meta field.
     #[must_use]
     pub fn meta(&self, field: &str) -> Option<&EffValue> {
-        self.values.get(format!("{META_PREFIX}{field}").as_str())
+        self.get(&format!("{META_PREFIX}{field}"))
+    }
+}
+
+/// The address and length of a `&str`.
+type NameAddr = (usize, usize);
+
+/// Resolves key names to ids, remembering each name by its address: the
+/// paths of the schema's rules are looked up once per worker instead of
+/// once per profile.
+#[derive(Debug)]
+pub struct KeyIds<'a> {
+    keys: &'a [Arc<str>],
+    /// (address and length of a name, its id), sorted by address.
+    cache: std::cell::RefCell<Vec<(NameAddr, Option<u32>)>>,
+}
+
+impl<'a> KeyIds<'a> {
+    /// A resolver over [`Resolved::keys`].
+    #[must_use]
+    pub fn new(keys: &'a [Arc<str>]) -> Self {
+        KeyIds {
+            keys,
+            cache: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The id of a key name (`None` when no statement names it).
+    #[must_use]
+    pub fn id(&self, name: &str) -> Option<u32> {
+        let addr = (name.as_ptr() as usize, name.len());
+        let mut cache = self.cache.borrow_mut();
+        match cache.binary_search_by_key(&addr, |(a, _)| *a) {
+            Ok(i) => cache[i].1,
+            Err(i) => {
+                let id = self
+                    .keys
+                    .binary_search_by(|k| (**k).cmp(name))
+                    .ok()
+                    .and_then(|i| u32::try_from(i).ok());
+                cache.insert(i, (addr, id));
+                id
+            }
+        }
     }
 }
 

@@ -305,7 +305,7 @@ fn replay_one(
                     .clone(),
                 _ => Arc::from(slot.steps.as_slice()),
             };
-            values.push((key.clone(), EffValue { value, steps }));
+            values.push((k, key.clone(), EffValue { value, steps }));
         }
         slot.active = false;
         slot.steps.clear();
@@ -314,9 +314,7 @@ fn replay_one(
         slot.setter = None;
     }
     scratch.touched.clear();
-    Effective {
-        values: values.into_iter().collect(),
-    }
+    Effective::from_sorted(values)
 }
 
 fn ambiguity(key: &Arc<str>, slot: &Slot, id: ProfileId, ctx: &mut Context<'_>) {
