@@ -402,10 +402,11 @@ fn import_round_trips_every_profile() {
             .filter(|a| {
                 a.path.starts_with(&format!("profiles/{name}/"))
                     && (a.path.ends_with("managed-settings.json")
+                        || a.path.ends_with(".reg")
                         || (a.path.contains("config-library/") && !a.path.ends_with("_meta.json")))
             })
             .collect();
-        assert_eq!(forms.len(), 2, "{name}");
+        assert_eq!(forms.len(), 3, "{name}");
         for artifact in forms {
             let imported = polc::import::read(&artifact.bytes, &schema.file().domain).unwrap();
             let result = polc::import::to_policy(&imported, &name, &schema);
@@ -456,5 +457,5 @@ fn import_round_trips_every_profile() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 24);
+    assert_eq!(checked, 36);
 }

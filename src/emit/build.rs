@@ -45,6 +45,12 @@ pub fn build(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Templates for the management consoles, from the schema.
+    artifacts.push(Artifact {
+        path: "templates/claude-admx.zip".into(),
+        bytes: super::admx::template_zip(schema),
+        secret: false,
+    });
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = manifest(&artifacts);
     artifacts.push(Artifact {
@@ -73,6 +79,16 @@ fn profile_artifacts(
             secret,
         });
     };
+    // The device-management profiles: with `delivery = "bootstrap"` they
+    // carry only the keys a bootstrap response may not.
+    let mdm = mdm_profile(p);
+    if wants(p, "reg") {
+        add(
+            format!("{}.reg", p.name),
+            super::reg::render(&mdm),
+            mdm.has_secret(),
+        );
+    }
     if wants(p, "linux-json") {
         add(
             "managed-settings.json".into(),
@@ -146,4 +162,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The profile as the device-management artifacts carry it.
+#[must_use]
+pub fn mdm_profile<'s>(p: &EncodedProfile<'s>) -> EncodedProfile<'s> {
+    match p.meta.delivery {
+        Delivery::Mdm => p.clone(),
+        Delivery::Bootstrap => EncodedProfile {
+            name: p.name.clone(),
+            meta: p.meta.clone(),
+            entries: p
+                .entries
+                .iter()
+                .filter(|e| in_bootstrap_mdm_profile(e))
+                .cloned()
+                .collect(),
+        },
+    }
 }
