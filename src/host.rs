@@ -15,7 +15,7 @@ pub enum HostError {
 }
 
 /// File reads and environment lookups.
-pub trait Host {
+pub trait Host: Sync {
     /// Reads a file. `path` is relative to the policy set's root directory,
     /// normalised (no `.` or `..` components), with `/` separators. The host
     /// must refuse paths that resolve outside the root through links.

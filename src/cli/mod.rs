@@ -3,6 +3,7 @@
 
 mod apply;
 mod load;
+mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use polc::diag::{Code, Diagnostic, Severity};
@@ -311,35 +312,48 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             let mut diagnostics = compilation.diagnostics.clone();
             let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
             let refuse = compilation.has_errors() || (*deny_warnings && warnings);
-            let artifacts = if refuse {
-                None
-            } else {
-                match polc::emit::build::build(&compilation, &schema, &set.host) {
-                    Ok(a) => Some(a),
-                    Err(errors) => {
-                        diagnostics.extend(errors);
-                        None
+            let format_diagnostics = |diagnostics: &[Diagnostic]| -> Result<(), String> {
+                match format {
+                    Format::Human => {
+                        let shown = set.sources.redacted(&compilation.secret_spans);
+                        err(&polc::render::human(&shown, diagnostics, color));
                     }
+                    Format::Json => out(&polc::render::json(&set.sources, diagnostics))?,
                 }
+                Ok(())
             };
-            match format {
-                Format::Human => {
-                    let shown = set.sources.redacted(&compilation.secret_spans);
-                    err(&polc::render::human(&shown, &diagnostics, color));
-                }
-                Format::Json => out(&polc::render::json(&set.sources, &diagnostics))?,
-            }
-            let Some(artifacts) = artifacts else {
+            if refuse {
+                format_diagnostics(&diagnostics)?;
                 err("error: nothing was written\n");
                 return Ok(PROBLEMS);
-            };
-            write_tree(out_dir, &artifacts)?;
-            err(&format!(
-                "wrote {} files to {}\n",
-                artifacts.len(),
-                out_dir.display()
-            ));
-            Ok(OK)
+            }
+            let staging = output::Staging::new(out_dir)?;
+            let sink = |a: &polc::emit::Artifact| staging.write(&a.path, &a.bytes);
+            match polc::emit::build::build_with(&compilation, &schema, &set.host, &sink) {
+                Ok(entries) => {
+                    staging.commit()?;
+                    format_diagnostics(&diagnostics)?;
+                    err(&format!(
+                        "wrote {} files to {}\n",
+                        entries.len() + 1,
+                        out_dir.display()
+                    ));
+                    std::mem::forget(compilation);
+                    Ok(OK)
+                }
+                Err(e) => {
+                    staging.discard();
+                    match e {
+                        polc::emit::build::BuildError::Diagnostics(errors) => {
+                            diagnostics.extend(errors);
+                            format_diagnostics(&diagnostics)?;
+                            err("error: nothing was written\n");
+                            Ok(PROBLEMS)
+                        }
+                        polc::emit::build::BuildError::Sink(why) => Err(why),
+                    }
+                }
+            }
         }
         Command::Egress {
             profile,
@@ -587,69 +601,13 @@ fn explain(code: Option<&str>) -> Result<u8, String> {
     }
 }
 
-/// Writes the artifacts as the new content of `dir`, atomically: everything
-/// is written into a sibling directory first, which then replaces `dir`, so
-/// a failure leaves the previous output (or nothing) and never a mix, and no
-/// stale file of an earlier build survives.
-fn write_tree(dir: &std::path::Path, artifacts: &[polc::emit::Artifact]) -> Result<(), String> {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "dist".into());
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let staging = parent.join(format!(".{name}.polc-new"));
-    let old = parent.join(format!(".{name}.polc-old"));
-    let fail = |what: &str, p: &std::path::Path, e: std::io::Error| {
-        format!("cannot {what} `{}`: {e}", p.display())
-    };
-    for leftover in [&staging, &old] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(|e| fail("remove", leftover, e))?;
-        }
-    }
-    std::fs::create_dir_all(&staging).map_err(|e| fail("create", &staging, e))?;
-    let written = artifacts.iter().try_for_each(|a| {
-        let path = staging.join(&a.path);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| fail("create", p, e))?;
-        }
-        std::fs::write(&path, &a.bytes).map_err(|e| fail("write", &path, e))
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    if dir.exists() {
-        if !dir.is_dir() {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(format!("`{}` exists and is not a directory", dir.display()));
-        }
-        std::fs::rename(dir, &old).map_err(|e| fail("replace", dir, e))?;
-    }
-    if let Err(e) = std::fs::rename(&staging, dir) {
-        // Put the previous output back.
-        if old.exists() {
-            let _ = std::fs::rename(&old, dir);
-        }
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(fail("replace", dir, e));
-    }
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| fail("remove", &old, e))?;
-    }
-    Ok(())
-}
-
 /// A valid profile name from a file name: lowercase, other characters `-`.
 fn profile_name_from(file: &std::path::Path) -> String {
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let mut name: String = stem
+    let name: String = stem
         .chars()
         .map(|c| {
             if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') {
@@ -659,12 +617,10 @@ fn profile_name_from(file: &std::path::Path) -> String {
             }
         })
         .collect();
-    name = name
-        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string();
+    let name = name.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     if name.is_empty() {
         "imported".to_string()
     } else {
-        name
+        name.to_string()
     }
 }

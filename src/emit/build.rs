@@ -1,6 +1,9 @@
-//! `polc build`: every artifact of a checked policy set, in memory.
+//! `polc build`: every artifact of a checked policy set.
 //!
-//! The CLI writes the result atomically; this module only computes bytes.
+//! Profiles are encoded and rendered in parallel; each artifact is handed
+//! to a sink as soon as it exists (the CLI writes it into a staging
+//! directory), so memory does not grow with the number of profiles. Only
+//! the manifest's entries are kept.
 
 use super::encode::{Delivery, EncodedProfile, encode};
 use super::{Artifact, json};
@@ -10,16 +13,52 @@ use crate::host::Host;
 use crate::schema::Schema;
 use sha2::{Digest, Sha256};
 
-/// Builds every artifact. Refuses (with the diagnostics) when a secret is
-/// missing; the caller refuses earlier when the compilation has errors.
+/// Why a build failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// Secrets were missing (one diagnostic each).
+    Diagnostics(Vec<Diagnostic>),
+    /// The sink failed (for example, a write error), described.
+    Sink(String),
+}
+
+/// One line of `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// Path relative to the output directory.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: usize,
+    /// Lowercase hexadecimal SHA-256.
+    pub sha256: String,
+    /// Whether the file contains a secret.
+    pub secret: bool,
+}
+
+impl ManifestEntry {
+    fn of(a: &Artifact) -> Self {
+        ManifestEntry {
+            path: a.path.clone(),
+            bytes: a.bytes.len(),
+            sha256: sha256_hex(&a.bytes),
+            secret: a.secret,
+        }
+    }
+}
+
+/// Builds every artifact and hands each to `sink` (from several threads);
+/// `manifest.json` comes last. Returns the manifest's entries.
 ///
 /// # Errors
-/// One diagnostic per missing `env()` variable.
-pub fn build(
+/// When a secret is missing (nothing but the artifacts of other profiles
+/// may have reached the sink: the caller discards its output), or when the
+/// sink fails.
+pub fn build_with(
     c: &Compilation,
     schema: &Schema,
     host: &dyn Host,
-) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+    sink: &(dyn Fn(&Artifact) -> Result<(), String> + Sync),
+) -> Result<Vec<ManifestEntry>, BuildError> {
     let mut ids: Vec<_> = c
         .resolved
         .ids()
@@ -31,35 +70,89 @@ pub fn build(
             .name
             .cmp(&c.resolved.profile(*b).name)
     });
-    let mut errors = Vec::new();
-    let mut artifacts = Vec::new();
-    for id in ids {
-        match encode(&c.resolved, id, schema, host) {
-            Ok(p) => {
-                let list = crate::egress::allowlist(&c.resolved, id, schema);
-                profile_artifacts(&p, &list, &mut artifacts);
+    let parts = crate::par::chunks(&ids, |chunk, _| {
+        let mut errors = Vec::new();
+        let mut entries = Vec::new();
+        let mut failure = None;
+        for &id in chunk {
+            match encode(&c.resolved, id, schema, host) {
+                Ok(p) => {
+                    let list = crate::egress::allowlist(&c.resolved, id, schema);
+                    let mut artifacts = Vec::new();
+                    profile_artifacts(&p, &list, &mut artifacts);
+                    for a in &artifacts {
+                        if failure.is_none() {
+                            if let Err(e) = sink(a) {
+                                failure = Some(e);
+                            }
+                        }
+                        entries.push(ManifestEntry::of(a));
+                    }
+                }
+                Err(e) => errors.extend(e),
             }
-            Err(e) => errors.extend(e),
         }
+        (errors, entries, failure)
+    });
+    let mut errors = Vec::new();
+    let mut entries = Vec::new();
+    for (e, m, failure) in parts {
+        if let Some(f) = failure {
+            return Err(BuildError::Sink(f));
+        }
+        errors.extend(e);
+        entries.extend(m);
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(BuildError::Diagnostics(errors));
     }
     // Templates for the management consoles, from the schema.
-    artifacts.push(Artifact {
+    for a in templates(schema) {
+        sink(&a).map_err(BuildError::Sink)?;
+        entries.push(ManifestEntry::of(&a));
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest = Artifact {
+        path: "manifest.json".into(),
+        bytes: manifest(&entries),
+        secret: false,
+    };
+    sink(&manifest).map_err(BuildError::Sink)?;
+    Ok(entries)
+}
+
+/// Builds every artifact in memory, sorted by path (for tests and small
+/// sets).
+///
+/// # Errors
+/// One diagnostic per missing `env()` variable.
+pub fn build(
+    c: &Compilation,
+    schema: &Schema,
+    host: &dyn Host,
+) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+    let collected = std::sync::Mutex::new(Vec::new());
+    let sink = |a: &Artifact| {
+        collected.lock().map_err(|e| e.to_string())?.push(a.clone());
+        Ok(())
+    };
+    match build_with(c, schema, host, &sink) {
+        Ok(_) => {}
+        Err(BuildError::Diagnostics(d)) => return Err(d),
+        Err(BuildError::Sink(_)) => return Err(Vec::new()),
+    }
+    let mut artifacts = collected.into_inner().unwrap_or_default();
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(artifacts)
+}
+
+/// The schema-level templates.
+fn templates(schema: &Schema) -> Vec<Artifact> {
+    vec![Artifact {
         path: "templates/claude-admx.zip".into(),
         bytes: super::admx::template_zip(schema),
         secret: false,
-    });
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-    let manifest = manifest(&artifacts);
-    artifacts.push(Artifact {
-        path: "manifest.json".into(),
-        bytes: manifest,
-        secret: false,
-    });
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(artifacts)
+    }]
 }
 
 fn wants(p: &EncodedProfile<'_>, format: &str) -> bool {
@@ -137,14 +230,14 @@ pub fn in_bootstrap_mdm_profile(e: &super::Entry<'_>) -> bool {
 
 /// `manifest.json`: every artifact with its size, SHA-256 and whether it
 /// contains a secret.
-fn manifest(artifacts: &[Artifact]) -> Vec<u8> {
-    let items: Vec<serde_json::Value> = artifacts
+fn manifest(entries: &[ManifestEntry]) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = entries
         .iter()
         .map(|a| {
             serde_json::json!({
                 "path": a.path,
-                "bytes": a.bytes.len(),
-                "sha256": sha256_hex(&a.bytes),
+                "bytes": a.bytes,
+                "sha256": a.sha256,
                 "secret": a.secret,
             })
         })
