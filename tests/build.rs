@@ -403,10 +403,11 @@ fn import_round_trips_every_profile() {
                 a.path.starts_with(&format!("profiles/{name}/"))
                     && (a.path.ends_with("managed-settings.json")
                         || a.path.ends_with(".reg")
+                        || a.path.ends_with(".mobileconfig")
                         || (a.path.contains("config-library/") && !a.path.ends_with("_meta.json")))
             })
             .collect();
-        assert_eq!(forms.len(), 3, "{name}");
+        assert_eq!(forms.len(), 4, "{name}");
         for artifact in forms {
             let imported = polc::import::read(&artifact.bytes, &schema.file().domain).unwrap();
             let result = polc::import::to_policy(&imported, &name, &schema);
@@ -457,5 +458,5 @@ fn import_round_trips_every_profile() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 36);
+    assert_eq!(checked, 48);
 }

@@ -42,7 +42,10 @@ fn have_xmllint() -> bool {
 }
 
 fn have_check_jsonschema() -> bool {
-    common::require("check-jsonschema", common::have_command("check-jsonschema"))
+    common::require(
+        "check-jsonschema",
+        common::python_has("python3", "check_jsonschema"),
+    )
 }
 
 /// Runs a Python script with arguments and parses its stdout as JSON.
@@ -129,7 +132,8 @@ fn assert_dtd_valid(files: &[PathBuf]) {
 }
 
 fn check_jsonschema(args: &[&std::ffi::OsStr]) -> (bool, String) {
-    let out = Command::new("check-jsonschema")
+    let out = Command::new("python3")
+        .args(["-m", "check_jsonschema"])
         .args(args)
         .output()
         .unwrap();

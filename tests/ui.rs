@@ -120,17 +120,13 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
     } else {
         let schema = Schema::builtin();
         let c = polc::compile(&sources, &schema, &host);
-        let mut diagnostics = c.diagnostics;
+        let mut diagnostics = c.diagnostics.clone();
         // Build cases also encode every concrete profile, as `polc build` does.
+        // Build cases are also built, as `polc build` does (no `env()`
+        // variable is set).
         if case.stage == "build" {
-            for id in c
-                .resolved
-                .ids()
-                .filter(|id| !c.resolved.profile(*id).is_abstract)
-            {
-                if let Err(errors) = polc::emit::encode(&c.resolved, id, &schema, &host) {
-                    diagnostics.extend(errors);
-                }
+            if let Err(errors) = polc::emit::build::build(&c, &schema, &host) {
+                diagnostics.extend(errors);
             }
         }
         diagnostics

@@ -158,6 +158,8 @@ codes! {
     // ---- build ----
     /// `env()` names a variable that is not set at build time.
     MissingEnv = ("B0401", "missing-env", Error),
+    /// A value has a character a `.mobileconfig` (XML) cannot hold.
+    UnrepresentableInPlist = ("B0402", "unrepresentable-in-plist", Error),
 
     // ---- import ----
     /// The file to import is not a configuration polc can read.

@@ -76,10 +76,26 @@ pub fn build_with(
         let mut failure = None;
         for &id in chunk {
             match encode(&c.resolved, id, schema, host) {
+                Ok(p)
+                    if wants(&p, "mobileconfig")
+                        && !super::mobileconfig::unrepresentable(&p).is_empty() =>
+                {
+                    let decl = c.resolved.profile(id);
+                    for key in super::mobileconfig::unrepresentable(&p) {
+                        errors.push(
+                            Diagnostic::new(
+                                crate::diag::Code::UnrepresentableInPlist,
+                                format!("`{key}` has a control character that a .mobileconfig cannot hold"),
+                            )
+                            .primary(decl.name_span, format!("in profile `{}`", decl.name))
+                            .help("XML 1.0 has no way to write characters U+0000 to U+001F other than tab, line feed and carriage return; remove them, or leave `mobileconfig` out of `meta.formats`"),
+                        );
+                    }
+                }
                 Ok(p) => {
                     let list = crate::egress::allowlist(&c.resolved, id, schema);
                     let mut artifacts = Vec::new();
-                    profile_artifacts(&p, &list, &mut artifacts);
+                    profile_artifacts(&p, &list, &schema.file().domain, &mut artifacts);
                     for a in &artifacts {
                         if failure.is_none() {
                             if let Err(e) = sink(a) {
@@ -148,11 +164,26 @@ pub fn build(
 
 /// The schema-level templates.
 fn templates(schema: &Schema) -> Vec<Artifact> {
-    vec![Artifact {
-        path: "templates/claude-admx.zip".into(),
-        bytes: super::admx::template_zip(schema),
+    let domain = &schema.file().domain;
+    let template = |path: String, bytes: Vec<u8>| Artifact {
+        path,
+        bytes,
         secret: false,
-    }]
+    };
+    vec![
+        template(
+            "templates/claude-admx.zip".into(),
+            super::admx::template_zip(schema),
+        ),
+        template(
+            format!("templates/{domain}.plist"),
+            super::pfm::profile_manifest(schema),
+        ),
+        template(
+            format!("templates/{domain}.jamf.json"),
+            super::pfm::jamf_manifest(schema),
+        ),
+    ]
 }
 
 fn wants(p: &EncodedProfile<'_>, format: &str) -> bool {
@@ -162,6 +193,7 @@ fn wants(p: &EncodedProfile<'_>, format: &str) -> bool {
 fn profile_artifacts(
     p: &EncodedProfile<'_>,
     list: &crate::egress::Allowlist,
+    domain: &str,
     out: &mut Vec<Artifact>,
 ) {
     let dir = format!("profiles/{}", p.name);
@@ -175,6 +207,17 @@ fn profile_artifacts(
     // The device-management profiles: with `delivery = "bootstrap"` they
     // carry only the keys a bootstrap response may not.
     let mdm = mdm_profile(p);
+    if wants(p, "mobileconfig") {
+        add(
+            format!("{}.mobileconfig", p.name),
+            super::mobileconfig::render(
+                p,
+                domain,
+                super::mobileconfig::KeySelection::for_delivery(p.meta.delivery),
+            ),
+            mdm.has_secret(),
+        );
+    }
     if wants(p, "reg") {
         add(
             format!("{}.reg", p.name),
