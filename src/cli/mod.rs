@@ -176,8 +176,8 @@ pub fn run() -> ExitCode {
         }
     };
     match execute(&cli, color) {
-        Ok(code) => ExitCode::from(code),
-        Err(message) => {
+        Ok(code) | Err(Failure::Exit(code)) => ExitCode::from(code),
+        Err(Failure::Message(message)) => {
             let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(USAGE)
         }
@@ -202,9 +202,24 @@ fn err(text: &str) {
 }
 
 /// Loads the schema, reporting a broken schema file like a policy problem.
-fn schema(cli: &Cli, color: bool) -> Result<Result<Schema, u8>, String> {
+/// Why a command stopped early.
+enum Failure {
+    /// A usage or I/O error, printed as `error: ...` (exit 2).
+    Message(String),
+    /// Diagnostics were printed already; exit with this code.
+    Exit(u8),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
+    }
+}
+
+/// Loads the schema, reporting a broken schema file like a policy problem.
+fn schema(cli: &Cli, color: bool) -> Result<Schema, Failure> {
     let Some(path) = &cli.schema else {
-        return Ok(Ok(Schema::builtin()));
+        return Ok(Schema::builtin());
     };
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read schema file `{}`: {e}", path.display()))?;
@@ -214,22 +229,19 @@ fn schema(cli: &Cli, color: bool) -> Result<Result<Schema, u8>, String> {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut diags = polc::diag::Diagnostics::new();
     match Schema::load(&text, id, &mut diags) {
-        Some(s) => Ok(Ok(s)),
+        Some(s) => Ok(s),
         None => {
             err(&polc::render::human(&files, &diags.into_sorted(), color));
-            Ok(Err(USAGE))
+            Err(Failure::Exit(USAGE))
         }
     }
 }
 
-fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
+fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Explain { code } => explain(code.as_deref()),
+        Command::Explain { code } => Ok(explain(code.as_deref())?),
         Command::Schema { key } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
+            let schema = schema(cli, color)?;
             match key {
                 None => out(&polc::schema::doc::overview(&schema))?,
                 Some(k) => match polc::schema::doc::key_page(&schema, k) {
@@ -241,7 +253,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                         )
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default();
-                        return Err(format!("no key `{k}` in the schema{hint}"));
+                        return Err(format!("no key `{k}` in the schema{hint}").into());
                     }
                 },
             }
@@ -254,10 +266,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             timings,
         } => {
             let started = std::time::Instant::now();
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
+            let schema = schema(cli, color)?;
             let set = load::policy_set(path.as_deref())?;
             let loaded = started.elapsed();
             let compilation = polc::compile(&set.sources, &schema, &set.host);
@@ -303,10 +312,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             format,
             deny_warnings,
         } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
+            let schema = schema(cli, color)?;
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let mut diagnostics = compilation.diagnostics.clone();
@@ -350,7 +356,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                             err("error: nothing was written\n");
                             Ok(PROBLEMS)
                         }
-                        polc::emit::build::BuildError::Sink(why) => Err(why),
+                        polc::emit::build::BuildError::Sink(why) => Err(why.into()),
                     }
                 }
             }
@@ -360,18 +366,8 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             path,
             format,
         } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
-            let set = load::policy_set(path.as_deref())?;
-            let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let id = find_profile(&compilation, profile)?;
-            report_errors(
-                &set.sources.redacted(&compilation.secret_spans),
-                &compilation.diagnostics,
-                color,
-            );
+            let (schema, _set, compilation, id) =
+                compile_profile(cli, color, path.as_deref(), profile)?;
             if compilation.resolved.effective[id.index()].is_none() {
                 return Ok(PROBLEMS);
             }
@@ -397,26 +393,17 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             force,
             managed_file,
         } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
-            let set = load::policy_set(path.as_deref())?;
-            let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let id = find_profile(&compilation, profile)?;
+            let (schema, set, compilation, id) =
+                compile_profile(cli, color, path.as_deref(), profile)?;
             if compilation.has_errors() {
-                report_errors(
-                    &set.sources.redacted(&compilation.secret_spans),
-                    &compilation.diagnostics,
-                    color,
-                );
                 err("error: nothing was applied\n");
                 return Ok(PROBLEMS);
             }
             if compilation.resolved.profile(id).is_abstract {
                 return Err(format!(
                     "profile `{profile}` is abstract: only concrete profiles can be applied"
-                ));
+                )
+                .into());
             }
             let encoded = match polc::emit::encode(&compilation.resolved, id, &schema, &set.host) {
                 Ok(p) => p,
@@ -436,7 +423,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
                     return Err(format!(
                         "a managed configuration is present ({}): the app ignores local configuration while it is; remove it or pass --force",
                         found.display()
-                    ));
+                    ).into());
                 }
             }
             let dir = match config_library {
@@ -451,10 +438,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             Ok(OK)
         }
         Command::Import { file, name } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
+            let schema = schema(cli, color)?;
             let bytes = std::fs::read(file)
                 .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
             let name = name.clone().unwrap_or_else(|| profile_name_from(file));
@@ -491,18 +475,8 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             path,
             format,
         } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
-            let set = load::policy_set(path.as_deref())?;
-            let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let id = find_profile(&compilation, profile)?;
-            report_errors(
-                &set.sources.redacted(&compilation.secret_spans),
-                &compilation.diagnostics,
-                color,
-            );
+            let (schema, set, compilation, id) =
+                compile_profile(cli, color, path.as_deref(), profile)?;
             match format {
                 Format::Human => out(&polc::inspect::show_text(
                     &compilation.resolved,
@@ -525,18 +499,8 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             })
         }
         Command::Trace { profile, key, path } => {
-            let schema = match schema(cli, color)? {
-                Ok(s) => s,
-                Err(code) => return Ok(code),
-            };
-            let set = load::policy_set(path.as_deref())?;
-            let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let id = find_profile(&compilation, profile)?;
-            report_errors(
-                &set.sources.redacted(&compilation.secret_spans),
-                &compilation.diagnostics,
-                color,
-            );
+            let (schema, set, compilation, id) =
+                compile_profile(cli, color, path.as_deref(), profile)?;
             out(&polc::inspect::trace_text(
                 &compilation.resolved,
                 id,
@@ -551,6 +515,35 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, String> {
             })
         }
     }
+}
+
+/// Loads the schema and the policy set, compiles it, finds a profile and
+/// prints the errors (secrets masked): what `show`, `trace`, `egress` and
+/// `apply` start with.
+fn compile_profile(
+    cli: &Cli,
+    color: bool,
+    path: Option<&std::path::Path>,
+    profile: &str,
+) -> Result<
+    (
+        Schema,
+        load::PolicySet,
+        polc::Compilation,
+        polc::resolve::ProfileId,
+    ),
+    Failure,
+> {
+    let schema = schema(cli, color)?;
+    let set = load::policy_set(path)?;
+    let compilation = polc::compile(&set.sources, &schema, &set.host);
+    let id = find_profile(&compilation, profile)?;
+    report_errors(
+        &set.sources.redacted(&compilation.secret_spans),
+        &compilation.diagnostics,
+        color,
+    );
+    Ok((schema, set, compilation, id))
 }
 
 /// Errors only (show/trace are about values; `check` reports the rest).
