@@ -129,32 +129,9 @@ pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
     }
 }
 
-/// The paths a condition mentions, in order, without repeats.
-fn paths<'c>(cond: &'c Cond, out: &mut Vec<&'c str>) {
-    match cond {
-        Cond::Set(p)
-        | Cond::Unset(p)
-        | Cond::Eq(p, _)
-        | Cond::Ne(p, _)
-        | Cond::In(p, _)
-        | Cond::Contains(p, _)
-        | Cond::StartsWith(p, _) => {
-            if !out.contains(&p.as_str()) {
-                out.push(p);
-            }
-        }
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| paths(c, out)),
-        Cond::Not(c) => paths(c, out),
-    }
-}
-
 /// Secondary labels: "`X` is set here" for each path of `cond` that has a value.
 fn why_labels(cond: Option<&Cond>, l: &dyn Lookup, mut d: Diagnostic, skip: Span) -> Diagnostic {
-    let mut ps = Vec::new();
-    if let Some(c) = cond {
-        paths(c, &mut ps);
-    }
-    for p in ps {
+    for p in cond.map(Cond::paths).unwrap_or_default() {
         if let Some((v, span)) = l.get(p) {
             if span == skip {
                 continue;
@@ -238,9 +215,9 @@ pub fn check_rule(
             .collect();
         for o in &rule.options {
             alts.push(eval(&o.cond, l).then(|| {
-                let mut ps = Vec::new();
-                paths(&o.cond, &mut ps);
-                ps.iter()
+                o.cond
+                    .paths()
+                    .iter()
                     .find_map(|p| l.get(p).map(|(_, s)| s))
                     .unwrap_or(anchor)
             }));
@@ -345,10 +322,7 @@ pub fn check_rule(
             if eval(then, l) {
                 return;
             }
-            let mut ps = Vec::new();
-            if let Some(w) = &rule.when {
-                paths(w, &mut ps);
-            }
+            let ps = rule.when.as_ref().map(Cond::paths).unwrap_or_default();
             let primary = ps
                 .iter()
                 .rev()
@@ -370,9 +344,7 @@ pub fn check_rule(
                 Code::ConflictingKeys
             });
             let mut d = Diagnostic::new(code, rule.message.clone()).primary(primary, "here");
-            let mut tps = Vec::new();
-            paths(then, &mut tps);
-            for p in tps {
+            for p in then.paths() {
                 if let Some((_, s)) = l.get(p) {
                     if s != primary {
                         d = d.secondary(s, format!("`{p}` here"));

@@ -313,22 +313,8 @@ impl Validator<'_> {
     }
 
     fn check_cond(&mut self, cond: &Cond, scope: Option<&ObjectType>) {
-        match cond {
-            Cond::Set(p)
-            | Cond::Unset(p)
-            | Cond::Eq(p, _)
-            | Cond::Ne(p, _)
-            | Cond::In(p, _)
-            | Cond::Contains(p, _)
-            | Cond::StartsWith(p, _) => {
-                self.check_path(p, scope);
-            }
-            Cond::All(cs) | Cond::Any(cs) => {
-                for c in cs {
-                    self.check_cond(c, scope);
-                }
-            }
-            Cond::Not(c) => self.check_cond(c, scope),
+        for p in cond.paths() {
+            self.check_path(p, scope);
         }
     }
 

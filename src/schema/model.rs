@@ -370,6 +370,34 @@ pub enum Cond {
     Not(Box<Cond>),
 }
 
+impl Cond {
+    /// The paths the condition mentions, in order, without repeats.
+    #[must_use]
+    pub fn paths(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_paths(&mut out);
+        out
+    }
+
+    fn collect_paths<'c>(&'c self, out: &mut Vec<&'c str>) {
+        match self {
+            Cond::Set(p)
+            | Cond::Unset(p)
+            | Cond::Eq(p, _)
+            | Cond::Ne(p, _)
+            | Cond::In(p, _)
+            | Cond::Contains(p, _)
+            | Cond::StartsWith(p, _) => {
+                if !out.contains(&p.as_str()) {
+                    out.push(p);
+                }
+            }
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.collect_paths(out)),
+            Cond::Not(c) => c.collect_paths(out),
+        }
+    }
+}
+
 /// The kinds of cross-key rule.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
