@@ -460,3 +460,124 @@ fn import_round_trips_every_profile() {
     }
     assert_eq!(checked, 48);
 }
+
+/// `--sign-cert`/`--sign-key`: every .mobileconfig is a CMS SignedData that
+/// `openssl cms -verify` accepts, carrying exactly the unsigned profile;
+/// signing twice gives the same bytes; `polc import` reads it back.
+#[test]
+fn signed_profiles_verify_and_are_deterministic() {
+    if !common::require("openssl", common::have_command("openssl")) {
+        return;
+    }
+    let base = temp("sign");
+    let (cert, key) = (base.join("cert.pem"), base.join("key.pem"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=polc test",
+        ])
+        .args(["-addext", "extendedKeyUsage=codeSigning", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let build = |out: &Path, sign: bool| {
+        let mut args = vec!["build", "policies", "-o", out.to_str().unwrap()];
+        if sign {
+            args.extend([
+                "--sign-cert",
+                cert.to_str().unwrap(),
+                "--sign-key",
+                key.to_str().unwrap(),
+            ]);
+        }
+        let (code, _, stderr) = polc(&args, &secrets());
+        assert_eq!(code, 0, "{stderr}");
+        tree(out)
+    };
+    let plain = build(&base.join("plain"), false);
+    let signed = build(&base.join("signed"), true);
+    assert_eq!(
+        signed,
+        build(&base.join("signed-again"), true),
+        "signing is not deterministic"
+    );
+    let mut verified = 0;
+    for (path, bytes) in signed.iter().filter(|(p, _)| p.ends_with(".mobileconfig")) {
+        assert_eq!(bytes[0], 0x30, "{path} is not DER");
+        let file = base.join("signed").join(path);
+        let content = base.join("content.plist");
+        let o = Command::new("openssl")
+            .args([
+                "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in",
+            ])
+            .arg(&file)
+            .arg("-CAfile")
+            .arg(&cert)
+            .arg("-out")
+            .arg(&content)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let unsigned = &plain.iter().find(|(p, _)| p == path).unwrap().1;
+        assert_eq!(&std::fs::read(&content).unwrap(), unsigned, "{path}");
+        verified += 1;
+    }
+    assert_eq!(verified, 12);
+    // The manifest describes the signed bytes.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&signed.iter().find(|(p, _)| p == "manifest.json").unwrap().1)
+            .unwrap();
+    let us = signed
+        .iter()
+        .find(|(p, _)| p == "profiles/us/us.mobileconfig")
+        .unwrap();
+    let entry = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "profiles/us/us.mobileconfig")
+        .unwrap();
+    assert_eq!(entry["sha256"], polc::emit::build::sha256_hex(&us.1));
+    // polc import reads a signed profile.
+    let (code, stdout, stderr) = polc(
+        &[
+            "import",
+            base.join("signed/profiles/us/us.mobileconfig")
+                .to_str()
+                .unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let line = |key: &str| -> String {
+        let l = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key} ")))
+            .unwrap();
+        l.split_once('=').unwrap().1.trim().to_string()
+    };
+    assert_eq!(
+        line("inferenceGatewayBaseUrl"),
+        "\"https://llm.us.acme.example\""
+    );
+    assert_eq!(line("identifier"), "\"com.acme.claude.us\"");
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -4,6 +4,7 @@
 mod apply;
 mod load;
 mod output;
+mod sign;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use polc::diag::{Code, Diagnostic, Severity};
@@ -65,6 +66,16 @@ enum Command {
         /// Refuse to build when there are warnings.
         #[arg(long)]
         deny_warnings: bool,
+        /// Sign every .mobileconfig with this certificate (PEM); needs
+        /// --sign-key. Uses the system's `openssl`.
+        #[arg(long, value_name = "PEM", requires = "sign_key")]
+        sign_cert: Option<PathBuf>,
+        /// The private key (PEM) of --sign-cert.
+        #[arg(long, value_name = "PEM", requires = "sign_cert")]
+        sign_key: Option<PathBuf>,
+        /// Intermediate certificates (PEM) to include in the signature.
+        #[arg(long, value_name = "PEM", requires = "sign_cert")]
+        sign_chain: Option<PathBuf>,
     },
     /// Print the network egress allowlist of a profile.
     Egress {
@@ -311,8 +322,17 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             out: out_dir,
             format,
             deny_warnings,
+            sign_cert,
+            sign_key,
+            sign_chain,
         } => {
             let schema = schema(cli, color)?;
+            let signer = match (sign_cert, sign_key) {
+                (Some(cert), Some(key)) => {
+                    Some(sign::OpensslSigner::new(cert, key, sign_chain.as_deref())?)
+                }
+                _ => None,
+            };
             let set = load::policy_set(path.as_deref())?;
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let mut diagnostics = compilation.diagnostics.clone();
@@ -335,7 +355,10 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             }
             let staging = output::Staging::new(out_dir)?;
             let sink = |a: &polc::emit::Artifact| staging.write(&a.path, &a.bytes);
-            match polc::emit::build::build_with(&compilation, &schema, &set.host, &sink) {
+            let options = polc::emit::build::Options {
+                signer: signer.as_ref().map(|s| s as &dyn polc::emit::build::Signer),
+            };
+            match polc::emit::build::build_with(&compilation, &schema, &set.host, &options, &sink) {
                 Ok(entries) => {
                     staging.commit()?;
                     format_diagnostics(&diagnostics)?;

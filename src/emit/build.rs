@@ -46,6 +46,24 @@ impl ManifestEntry {
     }
 }
 
+/// Signs a configuration profile: returns the DER-encoded CMS `SignedData`
+/// that carries it. Implemented outside the library (the CLI uses the
+/// system's OpenSSL), like [`Host`].
+pub trait Signer: Sync {
+    /// Signs `bytes`.
+    ///
+    /// # Errors
+    /// When signing fails, described.
+    fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// Options of a build.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// Sign every `.mobileconfig` with this signer.
+    pub signer: Option<&'a dyn Signer>,
+}
+
 /// Builds every artifact and hands each to `sink` (from several threads);
 /// `manifest.json` comes last. Returns the manifest's entries.
 ///
@@ -57,6 +75,7 @@ pub fn build_with(
     c: &Compilation,
     schema: &Schema,
     host: &dyn Host,
+    options: &Options<'_>,
     sink: &(dyn Fn(&Artifact) -> Result<(), String> + Sync),
 ) -> Result<Vec<ManifestEntry>, BuildError> {
     let mut ids: Vec<_> = c
@@ -96,6 +115,19 @@ pub fn build_with(
                     let list = crate::egress::allowlist(&c.resolved, id, schema);
                     let mut artifacts = Vec::new();
                     profile_artifacts(&p, &list, &schema.file().domain, &mut artifacts);
+                    if let Some(signer) = options.signer {
+                        for a in artifacts
+                            .iter_mut()
+                            .filter(|a| a.path.ends_with(".mobileconfig"))
+                        {
+                            match signer.sign(&a.bytes) {
+                                Ok(signed) => a.bytes = signed,
+                                Err(e) => {
+                                    failure.get_or_insert(format!("cannot sign `{}`: {e}", a.path));
+                                }
+                            }
+                        }
+                    }
                     for a in &artifacts {
                         if failure.is_none() {
                             if let Err(e) = sink(a) {
@@ -152,7 +184,7 @@ pub fn build(
         collected.lock().map_err(|e| e.to_string())?.push(a.clone());
         Ok(())
     };
-    match build_with(c, schema, host, &sink) {
+    match build_with(c, schema, host, &Options::default(), &sink) {
         Ok(_) => {}
         Err(BuildError::Diagnostics(d)) => return Err(d),
         Err(BuildError::Sink(_)) => return Err(Vec::new()),
