@@ -44,8 +44,8 @@ enum Command {
         /// Defaults to `policies` if it exists, else `.`.
         path: Option<PathBuf>,
         /// Output format of the diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+        format: DiagFormat,
         /// Exit with 1 when there are warnings.
         #[arg(long)]
         deny_warnings: bool,
@@ -61,8 +61,8 @@ enum Command {
         #[arg(long, short, default_value = "dist")]
         out: PathBuf,
         /// Output format of the diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+        format: DiagFormat,
         /// Refuse to build when there are warnings.
         #[arg(long)]
         deny_warnings: bool,
@@ -155,6 +155,19 @@ enum Command {
 enum Format {
     Human,
     Json,
+}
+
+/// Formats of diagnostics.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum DiagFormat {
+    /// For people: source excerpts, labels, notes and help (stderr).
+    Human,
+    /// A JSON array, one object per diagnostic (stdout).
+    Json,
+    /// A SARIF 2.1.0 log, for GitHub code scanning (stdout).
+    Sarif,
+    /// GitHub Actions workflow commands, shown as annotations (stdout).
+    Github,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -291,17 +304,13 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 }
                 err(&text);
             }
-            match format {
-                Format::Human => {
-                    let shown = set.sources.redacted(&compilation.secret_spans);
-                    err(&polc::render::human(
-                        &shown,
-                        &compilation.diagnostics,
-                        color,
-                    ));
-                }
-                Format::Json => out(&polc::render::json(&set.sources, &compilation.diagnostics))?,
-            }
+            print_diagnostics(
+                *format,
+                &set.sources,
+                &compilation.secret_spans,
+                &compilation.diagnostics,
+                color,
+            )?;
             let warnings = compilation
                 .diagnostics
                 .iter()
@@ -338,15 +347,14 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let mut diagnostics = compilation.diagnostics.clone();
             let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
             let refuse = compilation.has_errors() || (*deny_warnings && warnings);
-            let format_diagnostics = |diagnostics: &[Diagnostic]| -> Result<(), String> {
-                match format {
-                    Format::Human => {
-                        let shown = set.sources.redacted(&compilation.secret_spans);
-                        err(&polc::render::human(&shown, diagnostics, color));
-                    }
-                    Format::Json => out(&polc::render::json(&set.sources, diagnostics))?,
-                }
-                Ok(())
+            let format_diagnostics = |diagnostics: &[Diagnostic]| {
+                print_diagnostics(
+                    *format,
+                    &set.sources,
+                    &compilation.secret_spans,
+                    diagnostics,
+                    color,
+                )
             };
             if refuse {
                 format_diagnostics(&diagnostics)?;
@@ -567,6 +575,30 @@ fn compile_profile(
         color,
     );
     Ok((schema, set, compilation, id))
+}
+
+/// Prints diagnostics in a format: human text on stderr (secrets masked in
+/// the quoted source lines), machine formats on stdout.
+fn print_diagnostics(
+    format: DiagFormat,
+    sources: &SourceSet,
+    secret_spans: &[polc::span::Span],
+    diagnostics: &[Diagnostic],
+    color: bool,
+) -> Result<(), String> {
+    match format {
+        DiagFormat::Human => {
+            err(&polc::render::human(
+                &sources.redacted(secret_spans),
+                diagnostics,
+                color,
+            ));
+            Ok(())
+        }
+        DiagFormat::Json => out(&polc::render::json(sources, diagnostics)),
+        DiagFormat::Sarif => out(&polc::render::sarif(sources, diagnostics)),
+        DiagFormat::Github => out(&polc::render::github(sources, diagnostics)),
+    }
 }
 
 /// Errors only (show/trace are about values; `check` reports the rest).
