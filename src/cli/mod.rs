@@ -2,6 +2,7 @@
 //! Everything else is in the library.
 
 mod apply;
+mod connectivity;
 mod load;
 mod output;
 mod sign;
@@ -87,6 +88,23 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = EgressFormat::Txt)]
         format: EgressFormat,
+        /// Test that this machine can reach every host (TCP, and TLS with
+        /// --tls); exits 1 when any host fails.
+        #[arg(long)]
+        test: bool,
+        /// With --test: also check that a TLS server answers for each name.
+        #[arg(long, requires = "test")]
+        tls: bool,
+        /// With --test: seconds to wait for each host.
+        #[arg(long, default_value_t = 5.0, requires = "test")]
+        timeout: f64,
+        /// With --test: connect to ADDR:PORT for HOST instead of resolving it
+        /// (like curl's --resolve); repeatable.
+        #[arg(long, value_name = "HOST=ADDR:PORT", requires = "test")]
+        resolve: Vec<String>,
+        /// With --test: do not use DNS; names without --resolve fail.
+        #[arg(long, hide = true, requires = "test")]
+        offline: bool,
     },
     /// Write a profile as the local configuration of this machine, for testing.
     Apply {
@@ -396,6 +414,11 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             profile,
             path,
             format,
+            test,
+            tls,
+            timeout,
+            resolve,
+            offline,
         } => {
             let (schema, _set, compilation, id) =
                 compile_profile(cli, color, path.as_deref(), profile)?;
@@ -403,6 +426,32 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 return Ok(PROBLEMS);
             }
             let list = polc::egress::allowlist(&compilation.resolved, id, &schema);
+            if *test {
+                let mut fixed = std::collections::BTreeMap::new();
+                for r in resolve {
+                    let (host, addr) = connectivity::parse_resolve(r)?;
+                    fixed.insert(host, addr);
+                }
+                if !(timeout.is_finite() && *timeout > 0.0) {
+                    return Err(format!(
+                        "--timeout must be a positive number of seconds, not {timeout}"
+                    )
+                    .into());
+                }
+                let settings = connectivity::Settings {
+                    timeout: std::time::Duration::from_secs_f64(*timeout),
+                    tls: *tls,
+                    resolve: fixed,
+                    offline: *offline,
+                };
+                let results = connectivity::run(&list.hosts(), &settings);
+                out(&connectivity::table(&results))?;
+                return Ok(if results.iter().any(|(_, s)| s.failed()) {
+                    PROBLEMS
+                } else {
+                    OK
+                });
+            }
             match format {
                 EgressFormat::Txt => out(&polc::egress::to_text(profile, &list))?,
                 EgressFormat::Json => out(&format!(
