@@ -292,6 +292,11 @@ fn check_effective(
                 );
             }
         }
+        // An object assembled with `+=`: check the whole once assembled,
+        // unless the last part is the whole (an `=`).
+        if ev.steps.iter().any(|s| s.op == Op::Append) {
+            types::check_merged_object(&ev.value, &def.ty, schema, &mut diags);
+        }
         if ev.steps.len() > 1 {
             if let Some(items) = ev.value.as_list() {
                 let identity = match &def.ty {

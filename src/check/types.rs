@@ -409,33 +409,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 }
             }
             if !ctx.partial {
-                for def in obj.fields.iter().filter(|d| d.required) {
-                    if !fields.iter().any(|f| *f.name == *def.name) {
-                        diags.push(
-                            Diagnostic::new(
-                                Code::MissingField,
-                                format!("{} needs the field `{}`", article(name), def.name),
-                            )
-                            .primary(v.span, format!("`{}` is missing", def.name))
-                            .help(if def.doc.is_empty() {
-                                format!("add `{} = ...`", def.name)
-                            } else {
-                                format!("add `{} = ...`: {}", def.name, def.doc)
-                            }),
-                        );
-                    }
-                }
-                let lookup = ObjectLookup { object: v };
-                for rule in &obj.rules {
-                    rules::check_rule(
-                        rule,
-                        &lookup,
-                        true,
-                        v.span,
-                        &|| format!("in {}", article(name)),
-                        diags,
-                    );
-                }
+                object_complete(v, name, obj, diags);
             }
         }
         (_, _) => {
@@ -499,6 +473,63 @@ fn range_help(min: Option<i64>, max: Option<i64>) -> String {
         (Some(a), None) => format!("use a value of at least {a}"),
         (None, Some(b)) => format!("use a value of at most {b}"),
         (None, None) => String::new(),
+    }
+}
+
+/// The checks of a whole object: required fields and the type's rules.
+fn object_complete(
+    v: &Val,
+    name: &str,
+    obj: &crate::schema::model::ObjectType,
+    diags: &mut Diagnostics,
+) {
+    let Some(fields) = v.as_object() else { return };
+    for def in obj.fields.iter().filter(|d| d.required) {
+        if !fields.iter().any(|f| *f.name == *def.name) {
+            diags.push(
+                Diagnostic::new(
+                    Code::MissingField,
+                    format!("{} needs the field `{}`", article(name), def.name),
+                )
+                .primary(v.span, format!("`{}` is missing", def.name))
+                .help(if def.doc.is_empty() {
+                    format!("add `{} = ...`", def.name)
+                } else {
+                    format!("add `{} = ...`: {}", def.name, def.doc)
+                }),
+            );
+        }
+    }
+    let lookup = ObjectLookup { object: v };
+    for rule in &obj.rules {
+        rules::check_rule(
+            rule,
+            &lookup,
+            true,
+            v.span,
+            &|| format!("in {}", article(name)),
+            diags,
+        );
+    }
+}
+
+/// Checks an object-typed value that `+=` statements assembled from parts:
+/// each part was checked for its field types where it was written, the
+/// whole only now for its required fields and rules.
+pub fn check_merged_object(v: &Val, ty: &TypeDef, schema: &Schema, diags: &mut Diagnostics) {
+    let name = match ty {
+        TypeDef::Object { name } => name,
+        TypeDef::Union { variants } => match variants.iter().find_map(|t| match t {
+            TypeDef::Object { name } => Some(name),
+            _ => None,
+        }) {
+            Some(n) => n,
+            None => return,
+        },
+        _ => return,
+    };
+    if let Some(obj) = schema.object_type(name) {
+        object_complete(v, name, obj, diags);
     }
 }
 
