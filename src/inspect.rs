@@ -62,15 +62,22 @@ pub fn show_json(resolved: &Resolved, id: ProfileId, schema: &Schema) -> serde_j
     let mut obj = serde_json::Map::new();
     if let Some(eff) = &resolved.effective[id.index()] {
         for (key, ev) in eff.keys() {
-            let v = if is_secret(schema, key) && !matches!(ev.value.kind, Value::Env(_)) {
-                json!("<redacted>")
-            } else {
-                ev.value.to_json(&|_| None)
-            };
-            obj.insert(key.to_string(), v);
+            obj.insert(key.to_string(), value_json(schema, key, &ev.value));
         }
     }
     serde_json::Value::Object(obj)
+}
+
+/// One value as [`show_json`] prints it: typed JSON, `env()` secrets as
+/// `"<env:NAME>"` and literal values of secret keys as `"<redacted>"`.
+/// `key` may be a `meta.` field (never secret).
+#[must_use]
+pub fn value_json(schema: &Schema, key: &str, value: &Val) -> serde_json::Value {
+    if is_secret(schema, key) && !matches!(value.kind, Value::Env(_)) {
+        json!("<redacted>")
+    } else {
+        value.to_json(&|_| None)
+    }
 }
 
 /// The effective configuration as text, grouped by schema section, with the

@@ -42,14 +42,29 @@ impl Host for FsHost {
 /// Loads `path` (a directory searched recursively for `*.policy`, or one
 /// file); without a path, `policies` if it exists, else `.`.
 pub fn policy_set(path: Option<&Path>) -> Result<PolicySet, String> {
-    let path = match path {
+    let path = default_path(path);
+    let display = path.display().to_string();
+    load(&path, &display)
+}
+
+/// The policy set's path: `path`, else `policies` if it exists, else `.`.
+pub fn default_path(path: Option<&Path>) -> PathBuf {
+    match path {
         Some(p) => p.to_path_buf(),
         None if Path::new("policies").is_dir() => PathBuf::from("policies"),
         None => PathBuf::from("."),
-    };
-    let meta =
-        std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let display = path.display().to_string();
+    }
+}
+
+/// Loads `path` like [`policy_set`], showing it as `shown` in file names
+/// (`polc diff --base` shows a revision's files as `REV:path`).
+pub fn policy_set_as(path: &Path, shown: &str) -> Result<PolicySet, String> {
+    load(path, shown)
+}
+
+fn load(path: &Path, display: &str) -> Result<PolicySet, String> {
+    let path = path.to_path_buf();
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
     let display = display.trim_end_matches('/').to_string();
     if meta.is_file() {
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read `{display}`: {e}"))?;

@@ -3,6 +3,7 @@
 
 mod apply;
 mod connectivity;
+mod diff;
 mod load;
 mod output;
 mod sign;
@@ -157,6 +158,22 @@ enum Command {
         #[arg(long, short)]
         path: Option<PathBuf>,
     },
+    /// Compare the effective configuration of two versions of a policy set.
+    #[command(
+        after_help = "Forms: `polc diff OLD NEW` compares two policy sets; `polc diff --base REV [PATH]` compares the working tree's PATH with PATH at git revision REV.\n\nExit codes: 0 nothing changes, 1 something changes (or a version has errors), 2 usage or I/O error."
+    )]
+    Diff {
+        /// OLD and NEW policy sets; with --base, the one policy set (default:
+        /// `policies` if it exists, else `.`).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Compare the working tree with this git revision (a commit, branch or tag).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = diff::Format::Human)]
+        format: diff::Format,
+    },
     /// Explain a diagnostic code (e.g. `C0201` or `unknown-key`).
     Explain {
         /// The code; without it, list every code.
@@ -282,6 +299,11 @@ fn schema(cli: &Cli, color: bool) -> Result<Schema, Failure> {
 fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
         Command::Explain { code } => Ok(explain(code.as_deref())?),
+        Command::Diff {
+            paths,
+            base,
+            format,
+        } => diff::run(cli, color, paths, base.as_deref(), *format),
         Command::Schema { key } => {
             let schema = schema(cli, color)?;
             match key {
