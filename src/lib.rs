@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod effective;
 pub mod egress;
 pub mod emit;
 pub mod host;

@@ -2,6 +2,7 @@
 //! Everything else is in the library.
 
 mod apply;
+mod effective;
 mod load;
 mod output;
 mod sign;
@@ -118,6 +119,8 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// What a device would apply, given the configuration sources on it.
+    Effective(effective::EffectiveArgs),
     /// Print the effective configuration of a profile.
     Show {
         /// The profile.
@@ -251,6 +254,7 @@ fn schema(cli: &Cli, color: bool) -> Result<Schema, Failure> {
 fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
         Command::Explain { code } => Ok(explain(code.as_deref())?),
+        Command::Effective(args) => effective::run(&schema(cli, color)?, args),
         Command::Schema { key } => {
             let schema = schema(cli, color)?;
             match key {
