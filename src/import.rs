@@ -232,9 +232,10 @@ fn tlv(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, bytes.get(header..end)?, bytes.get(end..)?))
 }
 
-fn read_reg(text: &str) -> Result<Imported, String> {
+/// The lines of a `.reg` file, with continuation lines (a trailing
+/// backslash in hex values) joined.
+fn reg_lines(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
-    // Join continuation lines (a trailing backslash in hex values).
     let mut pending = String::new();
     for raw in text.lines() {
         let line = raw.trim_end_matches('\r');
@@ -258,6 +259,11 @@ fn read_reg(text: &str) -> Result<Imported, String> {
             lines.push(std::mem::take(&mut pending));
         }
     }
+    lines
+}
+
+fn read_reg(text: &str) -> Result<Imported, String> {
+    let lines = reg_lines(text);
     let mut values: Vec<(String, Json)> = Vec::new();
     let mut meta = Vec::new();
     let mut in_claude = false;
@@ -320,6 +326,266 @@ fn read_reg(text: &str) -> Result<Imported, String> {
         values,
         meta,
         kind: ".reg",
+    })
+}
+
+/// A registry hive that holds the app's policy key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hive {
+    /// `HKEY_LOCAL_MACHINE` (machine policy).
+    Machine,
+    /// `HKEY_CURRENT_USER` or `HKEY_USERS\<SID>` (user policy).
+    User,
+}
+
+impl Hive {
+    /// The root key as a `.reg` file names it.
+    #[must_use]
+    pub fn root(self) -> &'static str {
+        match self {
+            Hive::Machine => "HKEY_LOCAL_MACHINE",
+            Hive::User => "HKEY_CURRENT_USER",
+        }
+    }
+}
+
+/// The type of a registry value, as a `.reg` file writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegType {
+    /// `"text"` or `hex(1):`.
+    Sz,
+    /// `hex(2):`.
+    ExpandSz,
+    /// `dword:`, `hex(4):` or `hex(5):`.
+    Dword,
+    /// Any other type (`REG_QWORD`, `REG_MULTI_SZ`, `REG_BINARY`,
+    /// `REG_NONE`, ...), by name.
+    Other(&'static str),
+}
+
+impl RegType {
+    /// The type's name (`REG_SZ`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            RegType::Sz => "REG_SZ",
+            RegType::ExpandSz => "REG_EXPAND_SZ",
+            RegType::Dword => "REG_DWORD",
+            RegType::Other(name) => name,
+        }
+    }
+}
+
+/// One value directly under a hive's `SOFTWARE\Policies\Claude` key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegValue {
+    /// The hive.
+    pub hive: Hive,
+    /// The value's name; `None` for the key's unnamed default value (`@`).
+    pub name: Option<String>,
+    /// The value's type.
+    pub ty: RegType,
+    /// The data: a string (`REG_SZ`, `REG_EXPAND_SZ`), a number
+    /// (`REG_DWORD`) or null (other types).
+    pub data: Json,
+}
+
+/// The policy values a `.reg` file leaves in place, with their types: what
+/// `polc effective` needs to apply the app's registry rules (which types
+/// count, which hive hides which). Unlike [`read`], values of types the app
+/// cannot read are kept (as [`RegType::Other`]) rather than refused.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    /// Values directly under `SOFTWARE\Policies\Claude`, in file order; a
+    /// later line for the same hive and name replaces an earlier one,
+    /// `"name"=-` and `[-...\Claude]` delete.
+    pub values: Vec<RegValue>,
+    /// Subkeys of the policy key that hold values (the app never reads
+    /// subkeys), as (hive, path below the policy key).
+    pub subkeys: Vec<(Hive, String)>,
+    /// The hives the file has a policy-key section for.
+    pub hives: Vec<Hive>,
+}
+
+/// Where a `.reg` section header points.
+enum RegSection {
+    /// The policy key of a hive.
+    Policy(Hive),
+    /// A subkey of it.
+    Sub(Hive, String),
+    /// Anything else.
+    Other,
+}
+
+fn reg_section(path: &str) -> RegSection {
+    let upper = path.to_ascii_uppercase();
+    let (hive, rest) = if let Some(rest) = upper.strip_prefix("HKEY_LOCAL_MACHINE") {
+        (Hive::Machine, rest)
+    } else if let Some(rest) = upper.strip_prefix("HKEY_CURRENT_USER") {
+        (Hive::User, rest)
+    } else if let Some(rest) = upper.strip_prefix("HKEY_USERS\\") {
+        // HKEY_USERS\<SID>\SOFTWARE\...: a user's hive.
+        match rest.find('\\') {
+            Some(i) => (Hive::User, &rest[i..]),
+            None => return RegSection::Other,
+        }
+    } else {
+        return RegSection::Other;
+    };
+    const KEY: &str = "\\SOFTWARE\\POLICIES\\CLAUDE";
+    let Some(below) = rest.strip_prefix(KEY) else {
+        return RegSection::Other;
+    };
+    if below.is_empty() {
+        RegSection::Policy(hive)
+    } else if below.starts_with('\\') {
+        // Keep the subkey's own spelling.
+        let start = path.len() - below.len() + 1;
+        RegSection::Sub(hive, path[start..].to_string())
+    } else {
+        RegSection::Other
+    }
+}
+
+/// Reads a `.reg` file (UTF-16 or UTF-8) for `polc effective`.
+///
+/// # Errors
+/// When the bytes are not a `.reg` file or a value line cannot be read.
+pub fn read_registry(bytes: &[u8]) -> Result<Registry, String> {
+    let text = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        decode_utf16(bytes)?
+    } else {
+        std::str::from_utf8(bytes)
+            .map_err(|_| "not UTF-8 or UTF-16 text".to_string())?
+            .to_string()
+    };
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if !trimmed.starts_with("Windows Registry Editor") && !trimmed.starts_with("REGEDIT4") {
+        return Err("not a .reg file (no `Windows Registry Editor` header)".into());
+    }
+    let mut reg = Registry::default();
+    let mut section = RegSection::Other;
+    for line in reg_lines(trimmed) {
+        let line = line.trim_start();
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_end().trim_end_matches(']');
+            if let Some(deleted) = header.strip_prefix('-') {
+                match reg_section(deleted) {
+                    RegSection::Policy(h) => {
+                        reg.values.retain(|v| v.hive != h);
+                        reg.subkeys.retain(|(sh, _)| *sh != h);
+                    }
+                    RegSection::Sub(h, path) => {
+                        let lower = path.to_ascii_lowercase();
+                        reg.subkeys.retain(|(sh, p)| {
+                            let p = p.to_ascii_lowercase();
+                            *sh != h || (p != lower && !p.starts_with(&format!("{lower}\\")))
+                        });
+                    }
+                    RegSection::Other => {}
+                }
+                section = RegSection::Other;
+            } else {
+                section = reg_section(header);
+                if let RegSection::Policy(h) = section {
+                    if !reg.hives.contains(&h) {
+                        reg.hives.push(h);
+                    }
+                }
+            }
+            continue;
+        }
+        let (name, rest) = if let Some(rest) = line.strip_prefix('@') {
+            (None, rest)
+        } else if line.starts_with('"') {
+            let (name, rest) = reg_string(line).ok_or_else(|| unreadable_line(line))?;
+            (Some(name), rest)
+        } else {
+            continue;
+        };
+        let shown = name.clone().unwrap_or_else(|| "@".into());
+        let rest = rest
+            .trim_start()
+            .strip_prefix('=')
+            .ok_or_else(|| unreadable_line(line))?
+            .trim();
+        let hive = match &section {
+            RegSection::Policy(h) => *h,
+            RegSection::Sub(h, path) => {
+                if rest != "-" && !reg.subkeys.iter().any(|(sh, p)| sh == h && p == path) {
+                    reg.subkeys.push((*h, path.clone()));
+                }
+                continue;
+            }
+            RegSection::Other => continue,
+        };
+        reg.values.retain(|v| v.hive != hive || v.name != name);
+        if rest == "-" {
+            continue;
+        }
+        let (ty, data) =
+            reg_data(rest).ok_or_else(|| format!("cannot read the value of `{shown}`"))?;
+        reg.values.push(RegValue {
+            hive,
+            name,
+            ty,
+            data,
+        });
+    }
+    Ok(reg)
+}
+
+/// An error for a value line that cannot be read: names the value (the
+/// text before the first `=`) but never shows its data, which may be a
+/// secret.
+fn unreadable_line(line: &str) -> String {
+    match line.split_once('=') {
+        Some((name, _)) => format!("cannot read the value line of {}", name.trim()),
+        None => "cannot read a value line (no `=`)".to_string(),
+    }
+}
+
+/// The type and data of the right-hand side of a value line.
+fn reg_data(rest: &str) -> Option<(RegType, Json)> {
+    if rest.starts_with('"') {
+        let (s, _) = reg_string(rest)?;
+        return Some((RegType::Sz, Json::String(s)));
+    }
+    if let Some(hex) = rest.strip_prefix("dword:") {
+        let n = u32::from_str_radix(hex.trim(), 16).ok()?;
+        return Some((RegType::Dword, Json::from(n)));
+    }
+    let (kind, hex) = if let Some(hex) = rest.strip_prefix("hex:") {
+        ("3", hex)
+    } else {
+        let body = rest.strip_prefix("hex(")?;
+        let close = body.find("):")?;
+        (&body[..close], &body[close + 2..])
+    };
+    let bytes = || -> Option<Vec<u8>> {
+        hex.split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(|b| u8::from_str_radix(b, 16).ok())
+            .collect()
+    };
+    Some(match kind.to_ascii_lowercase().as_str() {
+        "1" => (RegType::Sz, Json::String(hex_utf16(hex)?)),
+        "2" => (RegType::ExpandSz, Json::String(hex_utf16(hex)?)),
+        "4" | "5" => {
+            let b: [u8; 4] = bytes()?.try_into().ok()?;
+            let n = if kind == "4" {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            };
+            (RegType::Dword, Json::from(n))
+        }
+        "0" => (RegType::Other("REG_NONE"), Json::Null),
+        "3" => (RegType::Other("REG_BINARY"), Json::Null),
+        "7" => (RegType::Other("REG_MULTI_SZ"), Json::Null),
+        "b" => (RegType::Other("REG_QWORD"), Json::Null),
+        _ => (RegType::Other("an unknown registry type"), Json::Null),
     })
 }
 
@@ -587,6 +853,53 @@ mod tests {
             secret_env_name("inferenceGatewayApiKey"),
             "POLC_INFERENCE_GATEWAY_API_KEY"
         );
+    }
+
+    #[test]
+    fn registry_types_hives_deletions_and_subkeys() {
+        let text = "Windows Registry Editor Version 5.00\r\n\
+            [HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude]\r\n\
+            \"stale\"=\"x\"\r\n\
+            [-HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude]\r\n\
+            [HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude]\r\n\
+            @=\"\"\r\n\
+            \"a\"=dword:0000000a\r\n\
+            \"b\"=hex(4):0b,00,00,00\r\n\
+            \"c\"=hex(2):41,00,00,00\r\n\
+            \"d\"=hex(b):01,00,00,00,00,00,00,00\r\n\
+            \"e\"=\"1\"\r\n\
+            \"e\"=-\r\n\
+            [HKEY_USERS\\S-1-5-21-1\\Software\\Policies\\Claude\\Sub]\r\n\
+            \"f\"=\"y\"\r\n";
+        let reg = read_registry(text.as_bytes()).expect("a valid .reg file");
+        let got: Vec<(Hive, Option<&str>, RegType, &Json)> = reg
+            .values
+            .iter()
+            .map(|v| (v.hive, v.name.as_deref(), v.ty, &v.data))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Hive::Machine, None, RegType::Sz, &Json::from("")),
+                (Hive::Machine, Some("a"), RegType::Dword, &Json::from(10)),
+                (Hive::Machine, Some("b"), RegType::Dword, &Json::from(11)),
+                (
+                    Hive::Machine,
+                    Some("c"),
+                    RegType::ExpandSz,
+                    &Json::from("A")
+                ),
+                (
+                    Hive::Machine,
+                    Some("d"),
+                    RegType::Other("REG_QWORD"),
+                    &Json::Null
+                ),
+            ]
+        );
+        assert_eq!(reg.subkeys, [(Hive::User, "Sub".to_string())]);
+        assert_eq!(reg.hives, [Hive::Machine]);
+        assert!(read_registry(b"{}").is_err());
     }
 
     #[test]

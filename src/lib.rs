@@ -10,6 +10,7 @@ pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod diff;
+pub mod effective;
 pub mod egress;
 pub mod emit;
 pub mod host;

@@ -4,6 +4,7 @@
 mod apply;
 mod connectivity;
 mod diff;
+mod effective;
 mod load;
 mod output;
 mod sign;
@@ -137,6 +138,8 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// What a device would apply, given the configuration sources on it.
+    Effective(effective::EffectiveArgs),
     /// Print the effective configuration of a profile.
     Show {
         /// The profile.
@@ -304,6 +307,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             base,
             format,
         } => diff::run(cli, color, paths, base.as_deref(), *format),
+        Command::Effective(args) => effective::run(&schema(cli, color)?, args),
         Command::Schema { key } => {
             let schema = schema(cli, color)?;
             match key {

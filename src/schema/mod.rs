@@ -182,12 +182,15 @@ impl Validator<'_> {
                 }
             }
         }
-        if let Some(pk) = &f.provider_key {
-            if self.schema.key(pk).is_none() {
-                self.error(
-                    pk,
-                    format!("provider_key `{pk}` is not a key of the schema"),
-                );
+        for (field, key) in [
+            ("provider_key", &f.provider_key),
+            ("bootstrap_url_key", &f.bootstrap_url_key),
+            ("bootstrap_enabled_key", &f.bootstrap_enabled_key),
+        ] {
+            if let Some(k) = key {
+                if self.schema.key(k).is_none() {
+                    self.error(k, format!("{field} `{k}` is not a key of the schema"));
+                }
             }
         }
         for (name, ty) in &f.types {

@@ -29,6 +29,14 @@ pub struct SchemaFile {
     /// provider names used in `providers` lists).
     #[serde(default)]
     pub provider_key: Option<String>,
+    /// The key whose value makes the app fetch a bootstrap response (its
+    /// URL): `polc effective` applies a response only while it is set.
+    #[serde(default)]
+    pub bootstrap_url_key: Option<String>,
+    /// A boolean key whose `false` keeps the bootstrap URL but skips the
+    /// fetch.
+    #[serde(default)]
+    pub bootstrap_enabled_key: Option<String>,
     /// Sections in display order.
     pub sections: Vec<Section>,
     /// Named object types, referenced by `{"type": "object", "ref": NAME}`.
