@@ -2,6 +2,7 @@
 //! Everything else is in the library.
 
 mod apply;
+mod fmt;
 mod load;
 mod output;
 mod sign;
@@ -139,6 +140,16 @@ enum Command {
         #[arg(long, short)]
         path: Option<PathBuf>,
     },
+    /// Rewrite policy files in the canonical layout.
+    Fmt {
+        /// Directories of .policy files (searched recursively) or files.
+        /// Defaults to `policies` if it exists, else `.`.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
     /// Explain a diagnostic code (e.g. `C0201` or `unknown-key`).
     Explain {
         /// The code; without it, list every code.
@@ -251,6 +262,7 @@ fn schema(cli: &Cli, color: bool) -> Result<Schema, Failure> {
 fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
         Command::Explain { code } => Ok(explain(code.as_deref())?),
+        Command::Fmt { paths, check } => fmt::run(paths, *check, color),
         Command::Schema { key } => {
             let schema = schema(cli, color)?;
             match key {
