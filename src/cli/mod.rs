@@ -5,6 +5,7 @@ mod apply;
 mod connectivity;
 mod diff;
 mod effective;
+mod fmt;
 mod load;
 mod output;
 mod sign;
@@ -177,6 +178,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = diff::Format::Human)]
         format: diff::Format,
     },
+    /// Rewrite policy files in the canonical layout.
+    Fmt {
+        /// Directories of .policy files (searched recursively) or files.
+        /// Defaults to `policies` if it exists, else `.`.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
     /// Explain a diagnostic code (e.g. `C0201` or `unknown-key`).
     Explain {
         /// The code; without it, list every code.
@@ -308,6 +319,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             format,
         } => diff::run(cli, color, paths, base.as_deref(), *format),
         Command::Effective(args) => effective::run(&schema(cli, color)?, args),
+        Command::Fmt { paths, check } => fmt::run(paths, *check, color),
         Command::Schema { key } => {
             let schema = schema(cli, color)?;
             match key {

@@ -6,8 +6,11 @@
 //! caller still resolves and checks the other files.
 
 mod error;
+mod format;
 mod grammar;
 mod lower;
+
+pub use format::{FormatError, WIDTH, format_file, format_source};
 
 mod scan;
 pub use scan::declared_names;
