@@ -73,14 +73,14 @@ fn pre_commit_rejects_a_broken_policy_set() {
     std::fs::write(
         user_repo.join(".pre-commit-config.yaml"),
         format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: polc-check\n",
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: polc-check\n      - id: polc-fmt\n",
             hooks_repo.display()
         ),
     )
     .unwrap();
     std::fs::write(
         user_repo.join("policies/us.policy"),
-        "profile us {\n  inferenceProvider       = \"gateway\"\n  inferenceGatewayBaseUrl = \"https://llm.us.acme.example\"\n  inferenceGatewayApiKey  = env(\"ACME_KEY\")\n  meta { identifier = \"com.acme.claude.us\" }\n}\n",
+        "profile us {\n  inferenceProvider       = \"gateway\"\n  inferenceGatewayBaseUrl = \"https://llm.us.acme.example\"\n  inferenceGatewayApiKey  = env(\"ACME_KEY\")\n  meta {\n    identifier = \"com.acme.claude.us\"\n  }\n}\n",
     )
     .unwrap();
     let precommit = |args: &[&str]| {
@@ -137,5 +137,36 @@ fn pre_commit_rejects_a_broken_policy_set() {
     );
     let head = String::from_utf8(git(&user_repo, &["log", "--format=%s"]).stdout).unwrap();
     assert_eq!(head.trim(), "clean policies");
+
+    // A badly laid out (but correct) file: polc-fmt rewrites it and stops
+    // the commit; the rewritten file then commits.
+    let messy = "profile us {\n    inferenceProvider = \"gateway\"\n  inferenceGatewayBaseUrl=\"https://llm.us.acme.example\"\n  inferenceGatewayApiKey = env(\"ACME_KEY\")\n disableAutoUpdates=false\n  meta { identifier = \"com.acme.claude.us\" }\n}\n";
+    std::fs::write(user_repo.join("policies/us.policy"), messy).unwrap();
+    git(&user_repo, &["add", "-A"]);
+    let unformatted = git(&user_repo, &["commit", "-m", "messy"]);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&unformatted.stdout),
+        String::from_utf8_lossy(&unformatted.stderr)
+    );
+    assert!(
+        !unformatted.status.success(),
+        "the unformatted commit was accepted:\n{log}"
+    );
+    assert!(log.contains("files were modified by this hook"), "{log}");
+    let rewritten = std::fs::read_to_string(user_repo.join("policies/us.policy")).unwrap();
+    assert_ne!(rewritten, messy);
+    assert!(
+        rewritten.contains("  inferenceGatewayBaseUrl = \"https://llm.us.acme.example\""),
+        "{rewritten}"
+    );
+    git(&user_repo, &["add", "-A"]);
+    let again = git(&user_repo, &["commit", "-m", "formatted"]);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(again.status.success(), "{log}");
     std::fs::remove_dir_all(&base).unwrap();
 }
