@@ -10,7 +10,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::schema::Schema;
-use crate::schema::model::{KeyDef, TypeDef};
+use crate::schema::model::TypeDef;
 use crate::value::{is_ident, write_quoted};
 use serde_json::{Map, Value as Json};
 
@@ -726,7 +726,7 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
             continue;
         }
         match decode(raw, &def.ty) {
-            Some(v) => lines.push((def.name.clone(), policy_value(&v, def, 1))),
+            Some(v) => lines.push((def.name.clone(), render(&v, 1))),
             None => diagnostics.push(
                 Diagnostic::new(
                     Code::ImportUndecodableValue,
@@ -788,11 +788,6 @@ fn quote(s: &str) -> String {
 }
 
 /// A JSON value in policy syntax; long lists and objects one entry a line.
-fn policy_value(v: &Json, def: &KeyDef, depth: usize) -> String {
-    let _ = def;
-    render(v, depth)
-}
-
 fn render(v: &Json, depth: usize) -> String {
     let flat = render_flat(v);
     if flat.len() + depth * 2 <= 80 || !matches!(v, Json::Array(_) | Json::Object(_)) {
