@@ -341,24 +341,7 @@ fn syntax_errors_are_not_formatted() {
 // ---------------------------------------------------------------------------
 // Generated inputs
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use common::XorShift;
 
 /// A generator of well-formed policy files with random layout: blanks,
 /// line breaks, blank lines, trailing and own-line comments wherever the

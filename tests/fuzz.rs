@@ -3,28 +3,13 @@
 //! `show`, `trace`, building and egress never panic.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use polc::host::MemoryHost;
 use polc::schema::Schema;
 use polc::source::SourceSet;
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use common::XorShift;
 
 const NAMES: &[&str] = &["base", "us", "eu", "eng", "sales", "eu-eng", "x"];
 const KEYS: &[&str] = &[

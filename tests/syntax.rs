@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fmt::Write as _;
 
 use polc::ast::{self, Expr, ExprKind, Item, NameRef, Stmt, StmtKind, StrLit, StrPart};
@@ -1218,22 +1220,7 @@ fn all_lowering_problems_are_reported_in_one_run() {
 // Robustness: no input makes the parser panic
 
 /// A small deterministic xorshift PRNG.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-}
+use common::XorShift;
 
 /// Parses arbitrary text: never panics, and either returns a file with sound
 /// spans or reports at least one error.

@@ -128,3 +128,29 @@ pub fn python_has(python: &str, module: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// A small deterministic pseudo-random generator (xorshift64) for generated
+/// test inputs: the same seed gives the same inputs on every machine.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
