@@ -49,12 +49,19 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
         diags.extend(local.into_sorted());
     }
     let ids: Vec<ProfileId> = resolved.ids().collect();
+    // The schema's definition of every key any statement names, by key id.
+    let defs: Vec<Option<&KeyDef>> = resolved.keys.iter().map(|k| schema.key(k)).collect();
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
         let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
+        let env = EffEnv {
+            key_ids: &key_ids,
+            defs: &defs,
+            schema,
+        };
         for &id in chunk {
             if let Some(eff) = &resolved.effective[id.index()] {
-                check_effective(resolved, id, eff, &key_ids, schema, &mut collector);
+                check_effective(resolved, id, eff, &env, &mut collector);
             }
         }
         collector
@@ -240,14 +247,28 @@ fn status_lints(def: &KeyDef, st: &Statement, diags: &mut Diagnostics) {
     }
 }
 
+/// What the checks of effective configurations share within a worker.
+struct EffEnv<'a> {
+    key_ids: &'a crate::resolve::KeyIds<'a>,
+    defs: &'a [Option<&'a KeyDef>],
+    schema: &'a Schema,
+}
+
+/// The meta field naming the fleet's oldest app version (a constant, so that
+/// [`crate::resolve::KeyIds`] resolves it once).
+const MIN_APP_VERSION: &str = "meta.min_app_version";
+/// The meta field naming the profile's identifier.
+const IDENTIFIER: &str = "meta.identifier";
+
 fn check_effective(
     resolved: &Resolved,
     id: ProfileId,
     eff: &Effective,
-    key_ids: &crate::resolve::KeyIds<'_>,
-    schema: &Schema,
+    env: &EffEnv<'_>,
     out: &mut Collector,
 ) {
+    let (key_ids, schema) = (env.key_ids, env.schema);
+    let by_name = |name: &str| key_ids.id(name).and_then(|i| eff.get_id(i));
     let decl = resolved.profile(id);
     // A profile whose ancestry is incomplete (an unknown parent, or one in a
     // file that did not parse) is checked like an abstract one: what it
@@ -256,21 +277,25 @@ fn check_effective(
     let mut diags = Diagnostics::new();
     let provider = schema
         .provider_key()
-        .and_then(|pk| eff.get(pk).map(|ev| (pk, ev)))
+        .and_then(|pk| by_name(pk).map(|ev| (pk, ev)))
         .and_then(|(pk, ev)| {
             ev.value
                 .as_str()
                 .map(|s| (pk, s.to_string(), ev.last_span()))
         });
-    let min_version = eff
-        .meta("min_app_version")
+    let min_version = by_name(MIN_APP_VERSION)
         .and_then(|ev| ev.value.as_str())
         .map(str::to_string);
     let mut app_behavior_only = true;
     let mut any_key = false;
-    for (key, ev) in eff.keys() {
+    for (key_id, key, ev) in eff.iter_ids() {
+        if key.starts_with(crate::resolve::META_PREFIX) {
+            continue;
+        }
         any_key = true;
-        let Some(def) = schema.key(key) else { continue };
+        let Some(def) = env.defs.get(key_id as usize).copied().flatten() else {
+            continue;
+        };
         app_behavior_only &= def.app_behavior;
         let set_at = ev.steps.first().map_or(ev.value.span, |s| s.span);
         if let Some((pk, p, pspan)) = &provider {
@@ -317,7 +342,7 @@ fn check_effective(
         rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, &mut diags);
     }
     if concrete {
-        if eff.meta("identifier").is_none() {
+        if by_name(IDENTIFIER).is_none() {
             diags.push(
                 Diagnostic::new(Code::MissingIdentifier, format!("concrete profile `{}` has no `meta.identifier`", decl.name))
                     .primary(decl.name_span, "no identifier")

@@ -48,19 +48,13 @@ pub struct EffLookup<'a> {
     pub ids: &'a crate::resolve::KeyIds<'a>,
 }
 
-impl EffLookup<'_> {
-    fn key(&self, name: &str) -> Option<&crate::resolve::EffValue> {
-        self.eff.get_id(self.ids.id(name)?)
-    }
-}
-
 impl Lookup for EffLookup<'_> {
     fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
-        let Some((first, rest)) = path.split_once('.') else {
-            let ev = self.key(path)?;
+        let (id, rest) = self.ids.path(path);
+        let ev = self.eff.get_id(id?)?;
+        let Some(rest) = rest else {
             return Some((Cow::Borrowed(&ev.value), ev.last_span()));
         };
-        let ev = self.key(first)?;
         let mut cur = (ev.value.clone(), ev.last_span());
         for part in rest.split('.') {
             cur = step(&cur.0, part)?;

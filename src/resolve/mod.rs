@@ -188,6 +188,11 @@ impl Effective {
             .map(|i| &self.entries[i].2)
     }
 
+    /// Every key and meta field with its id and value, sorted.
+    pub fn iter_ids(&self) -> impl Iterator<Item = (u32, &Arc<str>, &EffValue)> {
+        self.entries.iter().map(|(i, k, v)| (*i, k, v))
+    }
+
     /// Every key and meta field with its value, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &EffValue)> {
         self.entries.iter().map(|(_, k, v)| (k, v))
@@ -214,8 +219,9 @@ type NameAddr = (usize, usize);
 #[derive(Debug)]
 pub struct KeyIds<'a> {
     keys: &'a [Arc<str>],
-    /// (address and length of a name, its id), sorted by address.
-    cache: std::cell::RefCell<Vec<(NameAddr, Option<u32>)>>,
+    /// (address and length of a path, its key's id and where the rest of the
+    /// path starts (0: no rest)), sorted by address.
+    cache: std::cell::RefCell<Vec<(NameAddr, (Option<u32>, usize))>>,
 }
 
 impl<'a> KeyIds<'a> {
@@ -231,18 +237,34 @@ impl<'a> KeyIds<'a> {
     /// The id of a key name (`None` when no statement names it).
     #[must_use]
     pub fn id(&self, name: &str) -> Option<u32> {
-        let addr = (name.as_ptr() as usize, name.len());
+        self.resolve(name, false).0
+    }
+
+    /// A path `key.field...`: the key's id and the rest of the path after
+    /// the first dot (`None` when the path is only a key).
+    #[must_use]
+    pub fn path<'p>(&self, path: &'p str) -> (Option<u32>, Option<&'p str>) {
+        let (id, rest) = self.resolve(path, true);
+        (id, (rest > 0).then(|| &path[rest..]))
+    }
+
+    fn resolve(&self, text: &str, split: bool) -> (Option<u32>, usize) {
+        let addr = (text.as_ptr() as usize, text.len() * 2 + usize::from(split));
         let mut cache = self.cache.borrow_mut();
         match cache.binary_search_by_key(&addr, |(a, _)| *a) {
             Ok(i) => cache[i].1,
             Err(i) => {
+                let (name, rest) = match text.split_once('.').filter(|_| split) {
+                    Some((first, _)) => (first, first.len() + 1),
+                    None => (text, 0),
+                };
                 let id = self
                     .keys
                     .binary_search_by(|k| (**k).cmp(name))
                     .ok()
                     .and_then(|i| u32::try_from(i).ok());
-                cache.insert(i, (addr, id));
-                id
+                cache.insert(i, (addr, (id, rest)));
+                (id, rest)
             }
         }
     }
