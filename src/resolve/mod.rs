@@ -213,6 +213,10 @@ impl Effective {
 /// The address and length of a `&str`.
 type NameAddr = (usize, usize);
 
+/// A resolved path: the key's id, and where the rest of the path starts
+/// (0: no rest).
+type Resolution = (Option<u32>, usize);
+
 /// Resolves key names to ids, remembering each name by its address: the
 /// paths of the schema's rules are looked up once per worker instead of
 /// once per profile.
@@ -221,7 +225,7 @@ pub struct KeyIds<'a> {
     keys: &'a [Arc<str>],
     /// (address and length of a path, its key's id and where the rest of the
     /// path starts (0: no rest)), sorted by address.
-    cache: std::cell::RefCell<Vec<(NameAddr, (Option<u32>, usize))>>,
+    cache: std::cell::RefCell<Vec<(NameAddr, Resolution)>>,
 }
 
 impl<'a> KeyIds<'a> {
@@ -248,7 +252,7 @@ impl<'a> KeyIds<'a> {
         (id, (rest > 0).then(|| &path[rest..]))
     }
 
-    fn resolve(&self, text: &str, split: bool) -> (Option<u32>, usize) {
+    fn resolve(&self, text: &str, split: bool) -> Resolution {
         let addr = (text.as_ptr() as usize, text.len() * 2 + usize::from(split));
         let mut cache = self.cache.borrow_mut();
         match cache.binary_search_by_key(&addr, |(a, _)| *a) {
