@@ -51,11 +51,17 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
     let ids: Vec<ProfileId> = resolved.ids().collect();
     // The schema's definition of every key any statement names, by key id.
     let defs: Vec<Option<&KeyDef>> = resolved.keys.iter().map(|k| schema.key(k)).collect();
+    let guards: Vec<Option<&serde_json::Value>> = schema
+        .rules()
+        .iter()
+        .map(|r| provider_guard(r, schema))
+        .collect();
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
         let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
         let env = EffEnv {
             key_ids: &key_ids,
+            guards: &guards,
             defs: &defs,
             schema,
         };
@@ -250,8 +256,29 @@ fn status_lints(def: &KeyDef, st: &Statement, diags: &mut Diagnostics) {
 /// What the checks of effective configurations share within a worker.
 struct EffEnv<'a> {
     key_ids: &'a crate::resolve::KeyIds<'a>,
+    /// Per rule of the schema, the provider its condition requires, if any.
+    guards: &'a [Option<&'a serde_json::Value>],
     defs: &'a [Option<&'a KeyDef>],
     schema: &'a Schema,
+}
+
+/// The provider a rule's condition requires: its `when` is `provider = X`,
+/// or an `all` whose first condition is. A profile with another provider
+/// (or none) cannot satisfy it.
+fn provider_guard<'s>(
+    rule: &'s crate::schema::model::Rule,
+    schema: &Schema,
+) -> Option<&'s serde_json::Value> {
+    use crate::schema::model::Cond;
+    let pk = schema.provider_key()?;
+    let first = match rule.when.as_ref()? {
+        Cond::All(cs) => cs.first()?,
+        c => c,
+    };
+    match first {
+        Cond::Eq(path, value) if path == pk => Some(value),
+        _ => None,
+    }
 }
 
 /// The meta field naming the fleet's oldest app version (a constant, so that
@@ -338,7 +365,15 @@ fn check_effective(
     }
     let lookup = rules::EffLookup { eff, ids: key_ids };
     let where_ = || format!("in `{}`", decl.name);
-    for rule in schema.rules() {
+    let provider_value = schema.provider_key().and_then(by_name).map(|ev| &ev.value);
+    for (rule, guard) in schema.rules().iter().zip(env.guards) {
+        // A rule about another provider cannot fire: skip it without
+        // evaluating its condition.
+        if let Some(g) = guard {
+            if !provider_value.is_some_and(|p| rules::json_matches(p, g)) {
+                continue;
+            }
+        }
         rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, &mut diags);
     }
     if concrete {
