@@ -292,3 +292,20 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
 }
+
+/// The README's one-screen example checks clean, so it cannot drift from
+/// the language.
+#[test]
+fn readme_example_checks_clean() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme.find("```policy\n").unwrap() + "```policy\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let sources = SourceSet::new(vec![(
+        "README.policy".into(),
+        readme[start..end].as_bytes().to_vec(),
+    )]);
+    let c = polc::compile(&sources, &Schema::builtin(), &MemoryHost::default());
+    let text = polc::render::human(&sources, &c.diagnostics, false);
+    assert!(c.diagnostics.is_empty(), "{text}");
+    assert!(c.resolved.find("eu-contractors").is_some());
+}
