@@ -302,7 +302,7 @@ fn readme_example_checks_clean() {
     let end = start + readme[start..].find("```").unwrap();
     let sources = SourceSet::new(vec![(
         "README.policy".into(),
-        readme[start..end].as_bytes().to_vec(),
+        readme.as_bytes()[start..end].to_vec(),
     )]);
     let c = polc::compile(&sources, &Schema::builtin(), &MemoryHost::default());
     let text = polc::render::human(&sources, &c.diagnostics, false);
