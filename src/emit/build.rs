@@ -152,7 +152,7 @@ pub fn build_with(
         entries.extend(m);
     }
     if !errors.is_empty() {
-        return Err(BuildError::Diagnostics(errors));
+        return Err(BuildError::Diagnostics(merge_by_place(errors)));
     }
     // Templates for the management consoles, from the schema.
     for a in templates(schema) {
@@ -167,6 +167,53 @@ pub fn build_with(
     };
     sink(&manifest).map_err(BuildError::Sink)?;
     Ok(entries)
+}
+
+/// One diagnostic per place: a secret missing for 100 profiles generated
+/// from one line is one error whose note names the profiles (the first
+/// five, then a count), not 100 errors.
+fn merge_by_place(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    const NOTE: &str = "needed to build profile ";
+    let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    let mut others = Vec::new();
+    for mut d in errors {
+        if !d.notes.last().is_some_and(|n| n.starts_with(NOTE)) {
+            others.push(d);
+            continue;
+        }
+        let profile = d.notes.pop().unwrap_or_default();
+        match merged.iter_mut().find(|(m, _)| {
+            m.code == d.code && m.message == d.message && m.primary_span() == d.primary_span()
+        }) {
+            Some((_, profiles)) => profiles.push(profile),
+            None => merged.push((d, vec![profile])),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut d, notes)| {
+            // Each note reads "needed to build profile `NAME`".
+            let names: Vec<&str> = notes
+                .iter()
+                .map(|n| n.strip_prefix(NOTE).unwrap_or(n))
+                .collect();
+            let note = match names.as_slice() {
+                [one] => format!("needed to build profile {one}"),
+                many => {
+                    let shown = many.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+                    let more = many.len().saturating_sub(5);
+                    if more > 0 {
+                        format!("needed to build profiles {shown} and {more} more")
+                    } else {
+                        format!("needed to build profiles {shown}")
+                    }
+                }
+            };
+            d.notes.push(note);
+            d
+        })
+        .chain(others)
+        .collect()
 }
 
 /// Builds every artifact in memory, sorted by path (for tests and small
