@@ -66,18 +66,7 @@ fn parse_all(sources: &SourceSet) -> Vec<(source::FileId, Option<ast::File>, Dia
         let parsed = match &file.text {
             Some(text) => syntax::parse_file(id, text, &mut diags),
             None => {
-                let at = file.invalid_utf8_at.unwrap_or(0);
-                diags.push(
-                    Diagnostic::new(
-                        Code::InvalidUtf8,
-                        format!("`{}` is not valid UTF-8", file.name),
-                    )
-                    .primary(
-                        Span::new(id, at, at + 1),
-                        format!("invalid byte at offset {at}"),
-                    )
-                    .help("save the file as UTF-8"),
-                );
+                diags.push(syntax::invalid_utf8(id, file));
                 None
             }
         };

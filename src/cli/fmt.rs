@@ -2,8 +2,6 @@
 //! `--check` lists the files that are not in it.
 
 use super::{Failure, OK, PROBLEMS, err, load, out};
-use polc::diag::{Code, Diagnostic};
-use polc::span::Span;
 use polc::syntax::FormatError;
 use std::path::{Path, PathBuf};
 
@@ -59,18 +57,7 @@ fn format_set(
     for id in sources.ids() {
         let file = sources.file(id);
         let Some(text) = &file.text else {
-            let at = file.invalid_utf8_at.unwrap_or(0);
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidUtf8,
-                    format!("`{}` is not valid UTF-8", file.name),
-                )
-                .primary(
-                    Span::new(id, at, at + 1),
-                    format!("invalid byte at offset {at}"),
-                )
-                .help("save the file as UTF-8"),
-            );
+            diagnostics.push(polc::syntax::invalid_utf8(id, file));
             continue;
         };
         let path = PathBuf::from(&file.name);

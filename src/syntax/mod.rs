@@ -192,3 +192,19 @@ fn check_str(lit: &StrLit, parent: Span) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The diagnostic for a file that is not valid UTF-8 (S0002), pointing at
+/// the first invalid byte.
+#[must_use]
+pub fn invalid_utf8(id: FileId, file: &crate::source::SourceFile) -> crate::diag::Diagnostic {
+    let at = file.invalid_utf8_at.unwrap_or(0);
+    crate::diag::Diagnostic::new(
+        crate::diag::Code::InvalidUtf8,
+        format!("`{}` is not valid UTF-8", file.name),
+    )
+    .primary(
+        crate::span::Span::new(id, at, at + 1),
+        format!("invalid byte at offset {at}"),
+    )
+    .help("save the file as UTF-8")
+}
