@@ -39,29 +39,7 @@ fn secrets() -> Vec<(&'static str, &'static str)> {
 }
 
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap())
-            .collect();
-        entries.sort_by_key(std::fs::DirEntry::file_name);
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let child = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if e.path().is_dir() {
-                walk(&e.path(), &child, out);
-            } else {
-                out.push((child, std::fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    walk(dir, "", &mut out);
-    out
+    common::read_tree(dir)
 }
 
 fn temp(name: &str) -> std::path::PathBuf {

@@ -11,38 +11,48 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every file below `dir`, as (path relative to `dir` with `/`, bytes),
+/// sorted by path.
+pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if e.path().is_dir() {
+                walk(&e.path(), &child, out);
+            } else {
+                out.push((child, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out.sort();
+    out
+}
+
 /// Every `*.policy` file below `dir`, as (path relative to `dir`, bytes),
-/// and every other file as host files.
+/// and every other text file as a host file.
 pub fn load_dir(dir: &Path) -> (Vec<(String, Vec<u8>)>, MemoryHost) {
     let mut files = Vec::new();
     let mut host = MemoryHost::default();
-    walk(dir, "", &mut files, &mut host);
-    files.sort();
-    (files, host)
-}
-
-fn walk(dir: &Path, rel: &str, files: &mut Vec<(String, Vec<u8>)>, host: &mut MemoryHost) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .collect();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let child = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let path = e.path();
-        if path.is_dir() {
-            walk(&path, &child, files, host);
-        } else if name.ends_with(".policy") {
-            files.push((child, std::fs::read(&path).unwrap()));
-        } else if let Ok(text) = std::fs::read_to_string(&path) {
-            host.files.insert(child, text);
+    for (path, bytes) in read_tree(dir) {
+        if path.ends_with(".policy") {
+            files.push((path, bytes));
+        } else if let Ok(text) = String::from_utf8(bytes) {
+            host.files.insert(path, text);
         }
     }
+    (files, host)
 }
 
 /// Compiles a directory with the built-in schema, showing paths as `shown/…`.
