@@ -219,13 +219,15 @@ type Resolution = (Option<u32>, usize);
 
 /// Resolves key names to ids, remembering each name by its address: the
 /// paths of the schema's rules are looked up once per worker instead of
-/// once per profile.
+/// once per profile. A remembered name is compared with the text before it
+/// is trusted, since a short-lived string can reuse the address of an
+/// earlier one with different text.
 #[derive(Debug)]
 pub struct KeyIds<'a> {
     keys: &'a [Arc<str>],
     /// (address and length of a path, its key's id and where the rest of the
-    /// path starts (0: no rest)), sorted by address.
-    cache: std::cell::RefCell<Vec<(NameAddr, Resolution)>>,
+    /// path starts (0: no rest), the path's text), sorted by address.
+    cache: std::cell::RefCell<Vec<(NameAddr, Resolution, Box<str>)>>,
 }
 
 impl<'a> KeyIds<'a> {
@@ -255,22 +257,26 @@ impl<'a> KeyIds<'a> {
     fn resolve(&self, text: &str, split: bool) -> Resolution {
         let addr = (text.as_ptr() as usize, text.len() * 2 + usize::from(split));
         let mut cache = self.cache.borrow_mut();
-        match cache.binary_search_by_key(&addr, |(a, _)| *a) {
-            Ok(i) => cache[i].1,
-            Err(i) => {
-                let (name, rest) = match text.split_once('.').filter(|_| split) {
-                    Some((first, _)) => (first, first.len() + 1),
-                    None => (text, 0),
-                };
-                let id = self
-                    .keys
-                    .binary_search_by(|k| (**k).cmp(name))
-                    .ok()
-                    .and_then(|i| u32::try_from(i).ok());
-                cache.insert(i, (addr, (id, rest)));
-                (id, rest)
+        let found = cache.binary_search_by_key(&addr, |(a, _, _)| *a);
+        if let Ok(i) = found {
+            if *cache[i].2 == *text {
+                return cache[i].1;
             }
         }
+        let (name, rest) = match text.split_once('.').filter(|_| split) {
+            Some((first, _)) => (first, first.len() + 1),
+            None => (text, 0),
+        };
+        let id = self
+            .keys
+            .binary_search_by(|k| (**k).cmp(name))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok());
+        match found {
+            Ok(i) => cache[i] = (addr, (id, rest), text.into()),
+            Err(i) => cache.insert(i, (addr, (id, rest), text.into())),
+        }
+        (id, rest)
     }
 }
 
@@ -360,4 +366,28 @@ fn intern_keys(profiles: &mut [ProfileDecl]) -> Vec<Arc<str>> {
         }
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyIds;
+    use std::sync::Arc;
+
+    #[test]
+    fn key_ids_compare_text_at_a_reused_address() {
+        let keys: Vec<Arc<str>> = vec!["awsRegion".into(), "otherKey1".into()];
+        let ids = KeyIds::new(&keys);
+        // One buffer, so both texts have the same address and length.
+        let mut path = String::from("awsRegion");
+        assert_eq!(ids.id(&path), Some(0));
+        path.clear();
+        path.push_str("otherKey1");
+        assert_eq!(ids.id(&path), Some(1));
+        path.clear();
+        path.push_str("unknownK1");
+        assert_eq!(ids.id(&path), None);
+        path.clear();
+        path.push_str("otherKey1");
+        assert_eq!(ids.path(&path), (Some(1), None));
+    }
 }
