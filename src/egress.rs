@@ -98,7 +98,11 @@ fn expand(template: &str, lookup: &dyn Lookup, out: &mut BTreeSet<String>) {
         Some(p) => (true, p),
         None => (false, inner),
     };
-    let path = path.replace("[]", "");
+    let path: std::borrow::Cow<'_, str> = if path.contains("[]") {
+        path.replace("[]", "").into()
+    } else {
+        path.into()
+    };
     let Some((value, _)) = lookup.get(&path) else {
         return;
     };
@@ -160,18 +164,39 @@ pub fn to_text(profile: &str, list: &Allowlist) -> String {
     out
 }
 
-/// The allowlist as JSON: `{"profile", "hosts": [...], "groups": [{"group",
-/// "setting", "note", "hosts"}]}`.
+/// The allowlist as JSON text (pretty, ending in a newline): `{"profile",
+/// "hosts": [...], "groups": [{"group", "setting", "note", "hosts"}]}`.
 #[must_use]
-pub fn to_json(profile: &str, list: &Allowlist) -> serde_json::Value {
-    serde_json::json!({
-        "profile": profile,
-        "hosts": list.hosts(),
-        "groups": list.groups.iter().map(|g| serde_json::json!({
-            "group": g.group,
-            "setting": g.setting,
-            "note": g.note,
-            "hosts": g.hosts,
-        })).collect::<Vec<_>>(),
-    })
+pub fn to_json(profile: &str, list: &Allowlist) -> String {
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        profile: &'a str,
+        hosts: Vec<&'a String>,
+        groups: Vec<GroupJson<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct GroupJson<'a> {
+        group: &'a str,
+        setting: &'a str,
+        note: Option<&'a str>,
+        hosts: &'a [String],
+    }
+    let hosts: BTreeSet<&String> = list.groups.iter().flat_map(|g| g.hosts.iter()).collect();
+    let doc = Doc {
+        profile,
+        hosts: hosts.into_iter().collect(),
+        groups: list
+            .groups
+            .iter()
+            .map(|g| GroupJson {
+                group: &g.group,
+                setting: &g.setting,
+                note: g.note.as_deref(),
+                hosts: &g.hosts,
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
 }

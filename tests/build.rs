@@ -166,6 +166,51 @@ fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
 }
 
 #[test]
+#[cfg(unix)]
+fn rebuild_links_only_identical_regular_files_from_the_previous_output() {
+    use std::os::unix::fs::MetadataExt;
+    let base = temp("reuse");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    let expected = tree(&out);
+    let inode = |rel: &str| std::fs::metadata(out.join(rel)).unwrap().ino();
+    let kept = "profiles/eu-eng/egress.txt";
+    let kept_inode = inode(kept);
+    // Same size, other bytes: must be rewritten.
+    let edited = "profiles/us-eng/managed-settings.json";
+    let mut bytes = std::fs::read(out.join(edited)).unwrap();
+    bytes[0] = b'[';
+    std::fs::write(out.join(edited), &bytes).unwrap();
+    let edited_inode = inode(edited);
+    // A symbolic link to a file with the right bytes: must become a
+    // regular file, and the file it pointed to stays as it was.
+    let linked = "profiles/apac-eng/egress.json";
+    let outside = base.join("outside.json");
+    std::fs::rename(out.join(linked), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, out.join(linked)).unwrap();
+
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(tree(&out), expected);
+    // The unchanged file is the previous one, now linked only once.
+    assert_eq!(inode(kept), kept_inode);
+    assert_eq!(std::fs::metadata(out.join(kept)).unwrap().nlink(), 1);
+    assert_ne!(inode(edited), edited_inode);
+    assert!(
+        std::fs::symlink_metadata(out.join(linked))
+            .unwrap()
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read(&outside).unwrap(),
+        expected.iter().find(|(p, _)| p == linked).unwrap().1
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
 fn linux_managed_file_has_native_types() {
     common::with_encoded_policies(|_, profiles| {
         let us = profiles.iter().find(|p| p.name == "us").unwrap();

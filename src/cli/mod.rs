@@ -492,11 +492,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             }
             match format {
                 EgressFormat::Txt => out(&polc::egress::to_text(profile, &list))?,
-                EgressFormat::Json => out(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&polc::egress::to_json(profile, &list))
-                        .unwrap_or_default()
-                ))?,
+                EgressFormat::Json => out(&polc::egress::to_json(profile, &list))?,
             }
             Ok(if compilation.has_errors() {
                 PROBLEMS

@@ -22,8 +22,8 @@ pub enum BuildError {
     Sink(String),
 }
 
-/// One line of `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of `manifest.json` (serialized with its fields in this order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ManifestEntry {
     /// Path relative to the output directory.
     pub path: String,
@@ -304,30 +304,40 @@ fn profile_artifacts(
             mdm.has_secret(),
         );
     }
+    // The Linux managed file and the configuration-library entry are the
+    // same JSON, and so is a bootstrap response that carries every key:
+    // rendered once.
+    let every_key =
+        (wants(p, "linux-json") || wants(p, "config-library")).then(|| json::linux_managed(p));
     if wants(p, "linux-json") {
         add(
             "managed-settings.json".into(),
-            json::linux_managed(p),
+            every_key.clone().unwrap_or_default(),
             p.has_secret(),
         );
     }
     if wants(p, "bootstrap-json") || p.meta.delivery == Delivery::Bootstrap {
         let only =
             |e: &super::Entry<'_>| p.meta.delivery == Delivery::Mdm || !in_bootstrap_mdm_profile(e);
-        let secret = p
-            .entries
-            .iter()
-            .any(|e| e.secret && json::bootstrap_may_carry(e) && only(e));
-        add("bootstrap.json".into(), json::bootstrap(p, &only), secret);
+        let carried = |e: &super::Entry<'_>| json::bootstrap_may_carry(e) && only(e);
+        let secret = p.entries.iter().any(|e| carried(e) && e.secret);
+        let bytes = match &every_key {
+            Some(all) if p.entries.iter().all(carried) => all.clone(),
+            _ => json::bootstrap(p, &only),
+        };
+        add("bootstrap.json".into(), bytes, secret);
     }
     if wants(p, "config-library") {
-        let (entry, meta) = json::config_library(p);
         add(
             format!("config-library/{}.json", json::config_id(p)),
-            entry,
+            every_key.unwrap_or_default(),
             p.has_secret(),
         );
-        add("config-library/_meta.json".into(), meta, false);
+        add(
+            "config-library/_meta.json".into(),
+            json::config_library_meta(p),
+            false,
+        );
     }
     if wants(p, "egress") {
         add(
@@ -335,10 +345,11 @@ fn profile_artifacts(
             crate::egress::to_text(&p.name, list).into_bytes(),
             false,
         );
-        let mut text = serde_json::to_string_pretty(&crate::egress::to_json(&p.name, list))
-            .unwrap_or_default();
-        text.push('\n');
-        add("egress.json".into(), text.into_bytes(), false);
+        add(
+            "egress.json".into(),
+            crate::egress::to_json(&p.name, list).into_bytes(),
+            false,
+        );
     }
 }
 
@@ -353,38 +364,37 @@ pub fn in_bootstrap_mdm_profile(e: &super::Entry<'_>) -> bool {
 /// `manifest.json`: every artifact with its size, SHA-256 and whether it
 /// contains a secret.
 fn manifest(entries: &[ManifestEntry]) -> Vec<u8> {
-    let items: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "path": a.path,
-                "bytes": a.bytes,
-                "sha256": a.sha256,
-                "secret": a.secret,
-            })
-        })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "artifacts": items }))
-        .unwrap_or_default();
-    s.push('\n');
-    s.into_bytes()
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        artifacts: &'a [ManifestEntry],
+    }
+    // About 150 bytes per entry.
+    let mut out = Vec::with_capacity(64 + entries.len() * 160);
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer_pretty(&mut out, &Doc { artifacts: entries });
+    out.push(b'\n');
+    out
 }
 
 /// Lowercase hexadecimal SHA-256.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in Sha256::digest(bytes) {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
 }
 
-/// The profile as the device-management artifacts carry it.
+/// The profile as the device-management artifacts carry it (borrowed when
+/// that is the whole profile).
 #[must_use]
-pub fn mdm_profile<'s>(p: &EncodedProfile<'s>) -> EncodedProfile<'s> {
+pub fn mdm_profile<'p, 's>(p: &'p EncodedProfile<'s>) -> std::borrow::Cow<'p, EncodedProfile<'s>> {
     match p.meta.delivery {
-        Delivery::Mdm => p.clone(),
-        Delivery::Bootstrap => EncodedProfile {
+        Delivery::Mdm => std::borrow::Cow::Borrowed(p),
+        Delivery::Bootstrap => std::borrow::Cow::Owned(EncodedProfile {
             name: p.name.clone(),
             meta: p.meta.clone(),
             entries: p
@@ -393,6 +403,6 @@ pub fn mdm_profile<'s>(p: &EncodedProfile<'s>) -> EncodedProfile<'s> {
                 .filter(|e| in_bootstrap_mdm_profile(e))
                 .cloned()
                 .collect(),
-        },
+        }),
     }
 }

@@ -3,20 +3,36 @@
 
 use super::encode::{EncodedProfile, Entry, stable_uuid};
 use crate::schema::model::Availability;
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 
-fn pretty(v: &Json) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s.into_bytes()
+fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    out.push(b'\n');
+    out
 }
 
-fn object<'a>(entries: impl Iterator<Item = &'a Entry<'a>>) -> Json {
-    let mut map = Map::new();
-    for e in entries {
-        map.insert(e.def.name.clone(), e.value.clone());
+/// Entries serialized as one JSON object, in their order (sorted by key),
+/// without copying the values.
+struct Object<'a, 's>(Vec<&'a Entry<'s>>);
+
+impl serde::Serialize for Object<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for e in &self.0 {
+            map.serialize_entry(&e.def.name, &e.value)?;
+        }
+        map.end()
     }
-    Json::Object(map)
+}
+
+fn object<'a, 's>(entries: impl Iterator<Item = &'a Entry<'s>>) -> Object<'a, 's>
+where
+    's: 'a,
+{
+    Object(entries.collect())
 }
 
 /// Whether a bootstrap response may carry the key: keys available only
@@ -53,13 +69,19 @@ pub fn config_id(p: &EncodedProfile<'_>) -> String {
     stable_uuid(&format!("{}#config-library", p.meta.identifier)).to_lowercase()
 }
 
-/// The configuration-library entry: `(<id>.json, _meta.json)`.
+/// The configuration-library entry: `(<id>.json, _meta.json)`. The entry
+/// holds the same JSON as [`linux_managed`].
 #[must_use]
 pub fn config_library(p: &EncodedProfile<'_>) -> (Vec<u8>, Vec<u8>) {
+    (linux_managed(p), config_library_meta(p))
+}
+
+/// The configuration library's `_meta.json` for a profile.
+#[must_use]
+pub fn config_library_meta(p: &EncodedProfile<'_>) -> Vec<u8> {
     let id = config_id(p);
-    let meta = json!({
+    pretty(&json!({
         "appliedId": id,
         "entries": [ { "id": id, "name": p.meta.display_name } ],
-    });
-    (pretty(&object(p.entries.iter())), pretty(&meta))
+    }))
 }
