@@ -46,11 +46,22 @@ impl Allowlist {
 /// configuration).
 #[must_use]
 pub fn allowlist(resolved: &Resolved, id: ProfileId, schema: &Schema) -> Allowlist {
+    allowlist_with(&KeyIds::new(&resolved.keys), resolved, id, schema)
+}
+
+/// [`allowlist`] with a key resolver shared by many profiles (one per
+/// thread), which remembers the schema's paths.
+#[must_use]
+pub fn allowlist_with(
+    ids: &KeyIds<'_>,
+    resolved: &Resolved,
+    id: ProfileId,
+    schema: &Schema,
+) -> Allowlist {
     let Some(eff) = resolved.effective[id.index()].as_ref() else {
         return Allowlist::default();
     };
-    let ids = KeyIds::new(&resolved.keys);
-    let lookup = EffLookup { eff, ids: &ids };
+    let lookup = EffLookup { eff, ids };
     let mut groups: Vec<Group> = Vec::new();
     for rule in &schema.file().egress {
         if rule.when.as_ref().is_some_and(|c| !rules::eval(c, &lookup)) {

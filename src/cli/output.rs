@@ -98,7 +98,7 @@ impl Staging {
             return Err(fail("replace", &self.dir, e));
         }
         if self.old.exists() {
-            std::fs::remove_dir_all(&self.old).map_err(|e| fail("remove", &self.old, e))?;
+            remove_tree(&self.old).map_err(|e| fail("remove", &self.old, e))?;
         }
         Ok(())
     }
@@ -139,4 +139,27 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
         }
     }
     buf[..filled] == *bytes
+}
+
+/// Removes a directory tree; the directories two levels down (one per
+/// profile in a build's output) are removed on every core.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    let mut dirs = Vec::new();
+    for top in std::fs::read_dir(dir)? {
+        let top = top?;
+        if top.file_type()?.is_dir() {
+            for entry in std::fs::read_dir(top.path())? {
+                let entry = entry?;
+                if entry.file_type()?.is_dir() {
+                    dirs.push(entry.path());
+                }
+            }
+        }
+    }
+    for removed in polc::par::chunks(&dirs, |chunk, _| {
+        chunk.iter().try_for_each(std::fs::remove_dir_all)
+    }) {
+        removed?;
+    }
+    std::fs::remove_dir_all(dir)
 }

@@ -89,7 +89,58 @@ pub fn build_with(
             .name
             .cmp(&c.resolved.profile(*b).name)
     });
-    let parts = crate::par::chunks(&ids, |chunk, _| {
+    // The templates depend only on the schema: rendered meanwhile.
+    let (parts, templates) = std::thread::scope(|scope| {
+        let templates = scope.spawn(|| templates(schema));
+        let parts = profiles(c, schema, host, options, sink, &ids);
+        let templates = templates
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (parts, templates)
+    });
+    let mut errors = Vec::new();
+    let mut entries = Vec::new();
+    for (e, m, failure) in parts {
+        if let Some(f) = failure {
+            return Err(BuildError::Sink(f));
+        }
+        errors.extend(e);
+        entries.extend(m);
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::Diagnostics(merge_by_place(errors)));
+    }
+    // Templates for the management consoles, from the schema.
+    for a in templates {
+        sink(&a).map_err(BuildError::Sink)?;
+        entries.push(ManifestEntry::of(&a));
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest = Artifact {
+        path: "manifest.json".into(),
+        bytes: manifest(&entries),
+        secret: false,
+    };
+    sink(&manifest).map_err(BuildError::Sink)?;
+    Ok(entries)
+}
+
+/// What each worker returns: diagnostics, manifest entries, and the first
+/// failure of the sink.
+type Part = (Vec<Diagnostic>, Vec<ManifestEntry>, Option<String>);
+
+/// Renders the profiles `ids` on every core, handing each artifact to
+/// `sink`.
+fn profiles(
+    c: &Compilation,
+    schema: &Schema,
+    host: &dyn Host,
+    options: &Options<'_>,
+    sink: &(dyn Fn(&Artifact) -> Result<(), String> + Sync),
+    ids: &[crate::resolve::ProfileId],
+) -> Vec<Part> {
+    crate::par::chunks(ids, |chunk, _| {
+        let key_ids = crate::resolve::KeyIds::new(&c.resolved.keys);
         let mut errors = Vec::new();
         let mut entries = Vec::new();
         let mut failure = None;
@@ -112,7 +163,7 @@ pub fn build_with(
                     }
                 }
                 Ok(p) => {
-                    let list = crate::egress::allowlist(&c.resolved, id, schema);
+                    let list = crate::egress::allowlist_with(&key_ids, &c.resolved, id, schema);
                     let mut artifacts = Vec::new();
                     profile_artifacts(&p, &list, &schema.file().domain, &mut artifacts);
                     if let Some(signer) = options.signer {
@@ -141,32 +192,7 @@ pub fn build_with(
             }
         }
         (errors, entries, failure)
-    });
-    let mut errors = Vec::new();
-    let mut entries = Vec::new();
-    for (e, m, failure) in parts {
-        if let Some(f) = failure {
-            return Err(BuildError::Sink(f));
-        }
-        errors.extend(e);
-        entries.extend(m);
-    }
-    if !errors.is_empty() {
-        return Err(BuildError::Diagnostics(merge_by_place(errors)));
-    }
-    // Templates for the management consoles, from the schema.
-    for a in templates(schema) {
-        sink(&a).map_err(BuildError::Sink)?;
-        entries.push(ManifestEntry::of(&a));
-    }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    let manifest = Artifact {
-        path: "manifest.json".into(),
-        bytes: manifest(&entries),
-        secret: false,
-    };
-    sink(&manifest).map_err(BuildError::Sink)?;
-    Ok(entries)
+    })
 }
 
 /// One diagnostic per place: a secret missing for 100 profiles generated

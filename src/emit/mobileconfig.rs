@@ -214,7 +214,9 @@ pub(crate) fn write_xml(value: &Value) -> Vec<u8> {
     // `&amp;`), so they are turned back into the characters.
     let mut bytes = Vec::with_capacity(out.len() + 1);
     let mut rest = out.as_slice();
-    while let Some((&b, tail)) = rest.split_first() {
+    while let Some(at) = rest.iter().position(|&b| b == b'&') {
+        bytes.extend_from_slice(&rest[..at]);
+        rest = &rest[at..];
         if let Some(t) = rest.strip_prefix(b"&quot;") {
             bytes.push(b'"');
             rest = t;
@@ -222,10 +224,11 @@ pub(crate) fn write_xml(value: &Value) -> Vec<u8> {
             bytes.push(b'\'');
             rest = t;
         } else {
-            bytes.push(b);
-            rest = tail;
+            bytes.push(b'&');
+            rest = &rest[1..];
         }
     }
+    bytes.extend_from_slice(rest);
     if bytes.last() != Some(&b'\n') {
         bytes.push(b'\n');
     }

@@ -61,7 +61,13 @@ pub fn render(p: &EncodedProfile) -> Vec<u8> {
 #[must_use]
 pub fn render_text(p: &EncodedProfile) -> String {
     let key = key_path(p.meta.scope);
-    let mut out = String::new();
+    let mut out = String::with_capacity(
+        512 + p
+            .entries
+            .iter()
+            .map(|e| e.def.name.len() + e.text.len() + 8)
+            .sum::<usize>(),
+    );
     let mut line = |s: &str| {
         out.push_str(s);
         out.push_str("\r\n");
@@ -152,7 +158,9 @@ fn comment_safe(s: &str) -> String {
 fn to_utf16le(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + 2 * s.len());
     out.extend([0xFF, 0xFE]);
-    out.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    for unit in s.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
     out
 }
 
