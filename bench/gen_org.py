@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Generates a synthetic organisation for benchmarks.
 
-    gen_org.py OUT_DIR REGIONS GROUPS_PER_REGION
+    gen_org.py OUT_DIR REGIONS GROUPS_PER_REGION [FORMATS]
 
 One abstract base, REGIONS region profiles (gateway, Vertex AI and Bedrock in
 turn) and GROUPS_PER_REGION concrete group profiles per region, one file per
 region. Every group adds to lists and maps, so replay does real work.
+FORMATS (comma-separated, e.g. `linux-json,mobileconfig`) sets the base's
+`meta.formats`; without it every format is built.
 """
 import os
 import sys
@@ -13,6 +15,10 @@ import sys
 
 def main():
     out, regions, groups = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    formats = ""
+    if len(sys.argv) > 4:
+        listed = ", ".join(f'"{f}"' for f in sys.argv[4].split(","))
+        formats = f"\n    formats = [{listed}]"
     os.makedirs(os.path.join(out, "regions"), exist_ok=True)
     with open(os.path.join(out, "base.policy"), "w") as f:
         f.write('''/// Company-wide defaults.
@@ -34,10 +40,10 @@ abstract profile base {
     identifier   = "com.bench.claude.${profile}"
     display_name = "Claude (${profile})"
     organization = "Bench Corp"
-    min_app_version = "1.46388.1"
+    min_app_version = "1.46388.1"@FORMATS@
   }
 }
-''')
+'''.replace("@FORMATS@", formats))
     for r in range(regions):
         kind = r % 3
         lines = [f"/// Region {r}.", f"abstract profile r{r} extends base {{"]

@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
 # Benchmarks polc on synthetic organisations (release build, process start
-# included): `polc check`, `polc build` (every format), and `cp -r` of the
-# build's output tree as the floor. Prints the best and median wall time of
-# RUNS runs and the peak memory. Usage: bench/run.sh [RUNS]
+# included) and prints the best and median wall time of RUNS runs and the
+# peak memory of each case:
+#
+#   check          polc check
+#   build          polc build, every format, into a new directory each run
+#   rebuild        polc build over its own unchanged output
+#   json+plist     polc build with meta.formats = linux-json, mobileconfig
+#                  (the work the issue's Pkl comparison measures), new
+#                  directory each run
+#   cp -r          cp -r of the build's output into a new directory each run:
+#                  the floor for writing that many files
+#
+# Nothing is deleted until every case has run: on a file system that makes
+# creating files slow for a while after many were deleted (ext4 without a
+# journal; see BENCHMARKS.md), deleting between runs would measure the
+# deletions. Usage: bench/run.sh [RUNS]  (BENCH_SIZES=1000 for the small
+# organisation only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
+sizes="${BENCH_SIZES:-1000 10000 10000x100}"
 cargo build --release --quiet
 bin="$PWD/target/release/polc"
-work="$(mktemp -d)"
+work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/polc-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-printf '%-34s %10s %10s %12s\n' "case" "best ms" "median ms" "peak RSS MB"
-for spec in "1000:10:100" "10000:10:1000" "10000:100:100"; do
-  IFS=: read -r total regions groups <<<"$spec"
+printf '%-40s %10s %10s %12s\n' "case" "best ms" "median ms" "peak RSS MB"
+for size in $sizes; do
+  case "$size" in
+    1000) regions=10 groups=100 ;;
+    10000) regions=10 groups=1000 ;;
+    10000x100) regions=100 groups=100 ;;
+    *) echo "unknown size $size" >&2; exit 2 ;;
+  esac
+  total=$((regions * groups))
   dir="$work/org-$regions-$groups"
   python3 bench/gen_org.py "$dir" "$regions" "$groups"
+  python3 bench/gen_org.py "$dir-jp" "$regions" "$groups" linux-json,mobileconfig
   python3 - "$bin" "$dir" "$runs" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" <<'PY'
-import os, shutil, statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 binary, d, runs, label, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 env = dict(os.environ)
 for r in range(1000):
     env[f"BENCH_R{r}_KEY"] = "bench-key"
     env[f"BENCH_R{r}_TOKEN"] = "bench-token"
 
-def measure(name, argv, before=None):
+def measure(name, argv_of):
     times, rss = [], 0.0
-    for _ in range(runs):
-        if before:
-            before()
+    for i in range(runs):
+        argv = argv_of(i)
         t = time.perf_counter()
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(p.pid, 0)
@@ -35,11 +56,12 @@ def measure(name, argv, before=None):
         rss = max(rss, usage.ru_maxrss / 1024)
         if status != 0:
             sys.exit(f"{argv} failed with status {status}")
-    print(f"{name:<34} {min(times):10.1f} {statistics.median(times):10.1f} {rss:12.1f}", flush=True)
+    print(f"{name:<40} {min(times):10.1f} {statistics.median(times):10.1f} {rss:12.1f}", flush=True)
 
-measure(f"check {label}", [binary, "check", d])
-measure(f"build {label}", [binary, "build", d, "-o", out])
-copy = out + ".copy"
-measure(f"cp -r of the output ({label})", ["cp", "-r", out, copy], before=lambda: shutil.rmtree(copy, ignore_errors=True))
+measure(f"check {label}", lambda i: [binary, "check", d])
+measure(f"build {label}", lambda i: [binary, "build", d, "-o", f"{out}.{i}"])
+measure(f"rebuild {label}", lambda i: [binary, "build", d, "-o", f"{out}.0"])
+measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{out}.jp.{i}"])
+measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
 PY
 done

@@ -9,7 +9,7 @@
 use crate::check::format::url_host;
 use crate::check::rules::{self, EffLookup, Lookup};
 use crate::resolve::{KeyIds, ProfileId, Resolved};
-use crate::schema::Schema;
+use crate::schema::{HostTemplate, Schema};
 use crate::value::{Val, Value};
 use std::collections::BTreeSet;
 
@@ -63,12 +63,12 @@ pub fn allowlist_with(
     };
     let lookup = EffLookup { eff, ids };
     let mut groups: Vec<Group> = Vec::new();
-    for rule in &schema.file().egress {
+    for (index, rule) in schema.file().egress.iter().enumerate() {
         if rule.when.as_ref().is_some_and(|c| !rules::eval(c, &lookup)) {
             continue;
         }
         let mut hosts = BTreeSet::new();
-        for template in &rule.hosts {
+        for template in schema.egress_hosts(index) {
             expand(template, &lookup, &mut hosts);
         }
         if hosts.is_empty() {
@@ -96,31 +96,18 @@ pub fn allowlist_with(
 }
 
 /// Expands one host template into `out`.
-fn expand(template: &str, lookup: &dyn Lookup, out: &mut BTreeSet<String>) {
-    let Some(open) = template.find('{') else {
-        out.insert(template.to_string());
+fn expand(template: &HostTemplate, lookup: &dyn Lookup, out: &mut BTreeSet<String>) {
+    let Some((path, want_host)) = &template.placeholder else {
+        out.insert(template.prefix.clone());
         return;
     };
-    let Some(close) = template[open..].find('}').map(|c| c + open) else {
-        return;
-    };
-    let inner = &template[open + 1..close];
-    let (want_host, path) = match inner.strip_prefix("host:") {
-        Some(p) => (true, p),
-        None => (false, inner),
-    };
-    let path: std::borrow::Cow<'_, str> = if path.contains("[]") {
-        path.replace("[]", "").into()
-    } else {
-        path.into()
-    };
-    let Some((value, _)) = lookup.get(&path) else {
+    let Some((value, _)) = lookup.get(path) else {
         return;
     };
     let mut strings = Vec::new();
     collect_strings(&value, &mut strings);
     for s in strings {
-        let piece = if want_host {
+        let piece = if *want_host {
             match url_host(&s) {
                 Some(h) => h,
                 None if crate::check::format::hostname(&s) => s.to_ascii_lowercase(),
@@ -132,11 +119,7 @@ fn expand(template: &str, lookup: &dyn Lookup, out: &mut BTreeSet<String>) {
         if piece.is_empty() {
             continue;
         }
-        out.insert(format!(
-            "{}{piece}{}",
-            &template[..open],
-            &template[close + 1..]
-        ));
+        out.insert(format!("{}{piece}{}", template.prefix, template.suffix));
     }
 }
 

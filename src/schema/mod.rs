@@ -26,6 +26,53 @@ pub struct Schema {
     file: SchemaFile,
     by_name: BTreeMap<String, usize>,
     by_alias: BTreeMap<String, usize>,
+    /// The host templates of each egress rule, parsed.
+    hosts: Vec<Vec<HostTemplate>>,
+}
+
+/// An egress host template, parsed: `prefix{PATH}suffix` or
+/// `prefix{host:PATH}suffix` (see [`model::EgressRule::hosts`]), or a
+/// literal host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostTemplate {
+    /// The text before the placeholder (the whole host when there is none).
+    pub prefix: String,
+    /// The placeholder's path, with `[]` left out (stepping into a list
+    /// needs no marker), and whether it asks for the host of a URL.
+    pub placeholder: Option<(String, bool)>,
+    /// The text after the placeholder.
+    pub suffix: String,
+}
+
+impl HostTemplate {
+    /// Parses a template. An unclosed `{` makes a template with a
+    /// placeholder that matches nothing.
+    #[must_use]
+    pub fn parse(template: &str) -> HostTemplate {
+        let Some(open) = template.find('{') else {
+            return HostTemplate {
+                prefix: template.to_string(),
+                placeholder: None,
+                suffix: String::new(),
+            };
+        };
+        let (inner, suffix) = match template[open..].find('}') {
+            Some(close) => (
+                &template[open + 1..open + close],
+                &template[open + close + 1..],
+            ),
+            None => ("", ""),
+        };
+        let (path, host) = match inner.strip_prefix("host:") {
+            Some(p) => (p, true),
+            None => (inner, false),
+        };
+        HostTemplate {
+            prefix: template[..open].to_string(),
+            placeholder: Some((path.replace("[]", ""), host)),
+            suffix: suffix.to_string(),
+        }
+    }
 }
 
 impl Schema {
@@ -75,11 +122,24 @@ impl Schema {
                 by_alias.entry(alias.clone()).or_insert(i);
             }
         }
+        let hosts = file
+            .egress
+            .iter()
+            .map(|rule| rule.hosts.iter().map(|h| HostTemplate::parse(h)).collect())
+            .collect();
         Schema {
             file,
             by_name,
             by_alias,
+            hosts,
         }
+    }
+
+    /// The parsed host templates of the egress rule at `index` in
+    /// [`SchemaFile::egress`](model::SchemaFile::egress).
+    #[must_use]
+    pub fn egress_hosts(&self, index: usize) -> &[HostTemplate] {
+        self.hosts.get(index).map_or(&[], Vec::as_slice)
     }
 
     /// The parsed file.
@@ -400,4 +460,33 @@ pub fn placeholder_path(template: &str) -> Option<String> {
     let close = template[open..].find('}')? + open;
     let inner = &template[open + 1..close];
     Some(inner.strip_prefix("host:").unwrap_or(inner).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HostTemplate;
+
+    #[test]
+    fn host_templates_parse_into_prefix_path_and_suffix() {
+        let t = HostTemplate::parse("bedrock-runtime.{inferenceBedrockRegion}.amazonaws.com");
+        assert_eq!(t.prefix, "bedrock-runtime.");
+        assert_eq!(
+            t.placeholder,
+            Some(("inferenceBedrockRegion".to_string(), false))
+        );
+        assert_eq!(t.suffix, ".amazonaws.com");
+        let t = HostTemplate::parse("{host:managedMcpServers[].oauth.authorizationUrl}");
+        assert_eq!(
+            t.placeholder,
+            Some(("managedMcpServers.oauth.authorizationUrl".to_string(), true))
+        );
+        assert_eq!((t.prefix.as_str(), t.suffix.as_str()), ("", ""));
+        let t = HostTemplate::parse("api.anthropic.com");
+        assert_eq!(
+            (t.prefix.as_str(), t.placeholder),
+            ("api.anthropic.com", None)
+        );
+        let t = HostTemplate::parse("x.{unclosed");
+        assert_eq!(t.placeholder, Some((String::new(), false)));
+    }
 }
