@@ -49,9 +49,11 @@
 //! are replaced by U+FFFD so that the file stays well-formed; callers
 //! should report them first with [`unrepresentable`].
 
+use super::encode::Entry;
 use super::encode::{Delivery, EncodedProfile, Scope, stable_uuid};
 use crate::schema::model::{Availability, KeyDef};
-use plist::{Dictionary, Value};
+use plist::Value;
+use std::borrow::Cow;
 
 /// Appended to `meta.identifier` to form the inner payload's
 /// `PayloadIdentifier` (which must differ from the profile's).
@@ -105,62 +107,121 @@ pub fn settings_identifier(identifier: &str) -> String {
 ///
 /// `domain` is the inner `PayloadType` (the schema's domain,
 /// `com.anthropic.claudefordesktop`). The bytes depend only on the
-/// arguments.
+/// arguments. The property list is streamed through the `plist` crate's
+/// XML writer (no intermediate tree), in the order [the layout](self)
+/// gives.
 #[must_use]
 pub fn render(p: &EncodedProfile<'_>, domain: &str, keys: KeySelection) -> Vec<u8> {
     let meta = &p.meta;
     let inner_id = settings_identifier(&meta.identifier);
-
-    let mut inner = Dictionary::new();
-    inner.insert("PayloadDisplayName".into(), string(domain));
-    inner.insert("PayloadIdentifier".into(), string(&inner_id));
-    inner.insert("PayloadType".into(), string(domain));
-    inner.insert("PayloadUUID".into(), Value::String(stable_uuid(&inner_id)));
-    inner.insert("PayloadVersion".into(), Value::Integer(1.into()));
-    let mut entries: Vec<_> = p.entries.iter().filter(|e| keys.includes(e.def)).collect();
-    entries.sort_by(|a, b| a.def.name.cmp(&b.def.name));
-    for e in entries {
+    let envelope = [
+        "PayloadDisplayName",
+        "PayloadIdentifier",
+        "PayloadType",
+        "PayloadUUID",
+        "PayloadVersion",
+    ];
+    let mut entries: Vec<_> = p
+        .entries
+        .iter()
         // An app key never replaces an envelope key.
-        if !inner.contains_key(&e.def.name) {
-            inner.insert(e.def.name.clone(), string(&e.text));
+        .filter(|e| keys.includes(e.def) && !envelope.contains(&e.def.name.as_str()))
+        .collect();
+    entries.sort_by(|a, b| a.def.name.cmp(&b.def.name));
+
+    let inner = Inner {
+        domain,
+        uuid: stable_uuid(&inner_id),
+        identifier: &inner_id,
+        entries,
+    };
+    let outer = Outer {
+        content: [inner],
+        description: xml_text(&meta.description),
+        display_name: xml_text(&meta.display_name),
+        identifier: xml_text(&meta.identifier),
+        organization: xml_text(&meta.organization),
+        removal_disallowed: meta.removal_disallowed,
+        scope: match meta.scope {
+            Scope::System => "System",
+            Scope::User => "User",
+        },
+        kind: "Configuration",
+        uuid: stable_uuid(&meta.identifier),
+        version: 1,
+    };
+    let mut out = Vec::with_capacity(
+        1024 + outer.content[0]
+            .entries
+            .iter()
+            .map(|e| e.def.name.len() + e.text.len() + 40)
+            .sum::<usize>(),
+    );
+    // Writing to a Vec cannot fail, and every value is representable.
+    let _ = plist::to_writer_xml_with_options(&mut out, &outer, &plist::XmlWriteOptions::default());
+    fix_quotes(&out)
+}
+
+/// The configuration profile, serialized in field order (streamed by the
+/// `plist` crate's serializer, with no intermediate tree).
+#[derive(serde::Serialize)]
+struct Outer<'a> {
+    #[serde(rename = "PayloadContent")]
+    content: [Inner<'a>; 1],
+    #[serde(rename = "PayloadDescription", skip_serializing_if = "str::is_empty")]
+    description: Cow<'a, str>,
+    #[serde(rename = "PayloadDisplayName")]
+    display_name: Cow<'a, str>,
+    #[serde(rename = "PayloadIdentifier")]
+    identifier: Cow<'a, str>,
+    #[serde(rename = "PayloadOrganization", skip_serializing_if = "str::is_empty")]
+    organization: Cow<'a, str>,
+    #[serde(rename = "PayloadRemovalDisallowed")]
+    removal_disallowed: bool,
+    #[serde(rename = "PayloadScope")]
+    scope: &'static str,
+    #[serde(rename = "PayloadType")]
+    kind: &'static str,
+    #[serde(rename = "PayloadUUID")]
+    uuid: String,
+    #[serde(rename = "PayloadVersion")]
+    version: u8,
+}
+
+/// The inner payload: its envelope, then the app keys.
+struct Inner<'a> {
+    domain: &'a str,
+    identifier: &'a str,
+    uuid: String,
+    entries: Vec<&'a Entry<'a>>,
+}
+
+impl serde::Serialize for Inner<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(5 + self.entries.len()))?;
+        map.serialize_entry("PayloadDisplayName", &xml_text(self.domain))?;
+        map.serialize_entry("PayloadIdentifier", &xml_text(self.identifier))?;
+        map.serialize_entry("PayloadType", &xml_text(self.domain))?;
+        map.serialize_entry("PayloadUUID", &self.uuid)?;
+        map.serialize_entry("PayloadVersion", &1u8)?;
+        for e in &self.entries {
+            map.serialize_entry(&e.def.name, &xml_text(&e.text))?;
         }
+        map.end()
     }
+}
 
-    let mut outer = Dictionary::new();
-    outer.insert(
-        "PayloadContent".into(),
-        Value::Array(vec![Value::Dictionary(inner)]),
-    );
-    if !meta.description.is_empty() {
-        outer.insert("PayloadDescription".into(), string(&meta.description));
+/// The text with every character XML cannot carry replaced by U+FFFD.
+fn xml_text(text: &str) -> Cow<'_, str> {
+    if text.chars().all(xml_char) {
+        Cow::Borrowed(text)
+    } else {
+        text.chars()
+            .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
+            .collect::<String>()
+            .into()
     }
-    outer.insert("PayloadDisplayName".into(), string(&meta.display_name));
-    outer.insert("PayloadIdentifier".into(), string(&meta.identifier));
-    if !meta.organization.is_empty() {
-        outer.insert("PayloadOrganization".into(), string(&meta.organization));
-    }
-    outer.insert(
-        "PayloadRemovalDisallowed".into(),
-        Value::Boolean(meta.removal_disallowed),
-    );
-    outer.insert(
-        "PayloadScope".into(),
-        Value::String(
-            match meta.scope {
-                Scope::System => "System",
-                Scope::User => "User",
-            }
-            .into(),
-        ),
-    );
-    outer.insert("PayloadType".into(), Value::String("Configuration".into()));
-    outer.insert(
-        "PayloadUUID".into(),
-        Value::String(stable_uuid(&meta.identifier)),
-    );
-    outer.insert("PayloadVersion".into(), Value::Integer(1.into()));
-
-    write_xml(&Value::Dictionary(outer))
 }
 
 /// The names of the keys (and `meta.` fields) whose text has characters
@@ -193,14 +254,6 @@ fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-fn string(text: &str) -> Value {
-    Value::String(
-        text.chars()
-            .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
-            .collect(),
-    )
-}
-
 /// Writes a plist as tab-indented XML with a trailing newline, escaping
 /// text the way Apple's tools and `plistlib` do: `&`, `<` and `>` only
 /// (quotes stay raw, so JSON text stays readable). The XML writer already
@@ -209,11 +262,17 @@ pub(crate) fn write_xml(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and every value is representable.
     let _ = value.to_writer_xml_with_options(&mut out, &plist::XmlWriteOptions::default());
+    fix_quotes(&out)
+}
+
+/// Turns the writer's `&quot;` and `&apos;` back into `"` and `'`, and ends
+/// the text with a newline.
+fn fix_quotes(out: &[u8]) -> Vec<u8> {
     // The writer escapes `"` and `'` in text as `&quot;` and `&apos;`; those
     // sequences cannot come from anything else (a literal `&` in text is
     // `&amp;`), so they are turned back into the characters.
     let mut bytes = Vec::with_capacity(out.len() + 1);
-    let mut rest = out.as_slice();
+    let mut rest = out;
     while let Some(at) = rest.iter().position(|&b| b == b'&') {
         bytes.extend_from_slice(&rest[..at]);
         rest = &rest[at..];
