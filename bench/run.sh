@@ -25,6 +25,22 @@ cargo build --release --quiet
 bin="$PWD/target/release/polc"
 work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/polc-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# How long creating a file takes on this file system right now (it varies
+# tenfold with recent deletions), printed before and after the cases.
+probe() {
+  python3 - "$work/probe-$1" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+os.mkdir(d)
+t = time.perf_counter()
+for i in range(2000):
+    fd = os.open(f"{d}/{i}", os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, b"x" * 2000)
+    os.close(fd)
+print(f"creating a 2 kB file here: {(time.perf_counter() - t) / 2000 * 1e6:.0f} µs")
+PY
+}
+probe before
 printf '%-40s %10s %10s %12s\n' "case" "best ms" "median ms" "peak RSS MB"
 for size in $sizes; do
   case "$size" in
@@ -65,3 +81,4 @@ measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{o
 measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
 PY
 done
+probe after
