@@ -196,7 +196,10 @@ impl<'i> Lowerer<'_, 'i> {
                 Step::Open(Rule::for_item, start) => items.push(Item::For(self.for_item(start))),
                 // An `nl` may hold doc comments that attach to nothing: they
                 // are ordinary comments.
-                Step::Open(Rule::newline | Rule::nl | Rule::lbrace | Rule::rbrace | Rule::EOI, _) => {
+                Step::Open(
+                    Rule::newline | Rule::nl | Rule::lbrace | Rule::rbrace | Rule::EOI,
+                    _,
+                ) => {
                     self.close();
                 }
                 Step::Open(other, _) => {
