@@ -1110,6 +1110,26 @@ mod tests {
     }
 
     #[test]
+    fn flat_assignments_entries_and_plain_strings() {
+        // An assignment or object entry has no rule of its own (its key,
+        // operator, line break and value are children of the block or
+        // object), one-line lists and objects have no punctuation tokens,
+        // and a string without escapes is a `plain_string`, not an `expr`.
+        let out = fmt(concat!(
+            "profile a {\n  k -= \"x\"\n  o = {\n    a = // why\n      \"v\", b = [\"p\", 1]\n  }\n",
+            "  p += { c = \"q\", \"d\" = e.f }\n  l = [\"s\", // c\n    \"t\"]\n}\n",
+        ));
+        assert_eq!(
+            out,
+            concat!(
+                "profile a {\n  k -= \"x\"\n  o = {\n    a = // why\n      \"v\",\n",
+                "    b = [\"p\", 1],\n  }\n  p += { c = \"q\", \"d\" = e.f }\n",
+                "  l = [\n    \"s\", // c\n    \"t\",\n  ]\n}\n",
+            )
+        );
+    }
+
+    #[test]
     fn crlf_and_bom() {
         assert_eq!(fmt("\u{FEFF}let a = 1\r\n// c\r\n"), "let a = 1\n// c\n");
     }
