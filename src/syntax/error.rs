@@ -213,7 +213,7 @@ fn expected_names(positives: &[Rule]) -> Vec<&'static str> {
     if positives.contains(&Rule::kw_unset) && positives.contains(&Rule::kw_meta) {
         let parts = [Rule::key, Rule::kw_unset, Rule::kw_meta].map(rule_display_name);
         names.retain(|n| !parts.contains(n));
-        names.insert(0, rule_display_name(Rule::assign_stmt));
+        names.insert(0, "a statement");
     }
     let newline = rule_display_name(Rule::newline);
     if names.iter().any(|n| is_construct(n)) {

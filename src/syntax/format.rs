@@ -188,30 +188,64 @@ fn doc_line<'i>(pair: &Pair<'i, Rule>) -> &'i str {
     text.split('\n').next().unwrap_or(text)
 }
 
+/// An element of a bracketed sequence.
+enum Elem<'i> {
+    /// An item, an `unset` or `meta` statement, or a list element (an
+    /// `expr` or a `plain_string`).
+    Node(Pair<'i, Rule>),
+    /// An assignment or object entry. The grammar has no rule for these:
+    /// their key, operator and value are children of the block or object.
+    Assign(Assignment<'i>),
+}
+
 /// A bracketed sequence (items, statements, entries or elements) with the
 /// comments and blank lines around its elements.
 struct Seq<'i> {
     /// Events after the opening bracket (or at the start of the file).
     head: Vec<Event<'i>>,
     /// Each element with the events that follow it.
-    elems: Vec<(Pair<'i, Rule>, Vec<Event<'i>>)>,
+    elems: Vec<(Elem<'i>, Vec<Event<'i>>)>,
 }
 
 impl<'i> Seq<'i> {
-    /// Splits `children` into elements (`is_elem`) and layout; punctuation
-    /// carries no layout and is dropped. A comment is trailing only when it
-    /// is still on the element's line (`a, // x`); after a line break, a
-    /// comment before a comma is a comment on its own line.
+    /// Splits `children` into elements (`is_elem`, and assignments, which
+    /// are gathered from their flat parts) and layout; punctuation carries no
+    /// layout and is dropped. A comment is trailing only when it is still on
+    /// the element's line (`a, // x`); after a line break, a comment before
+    /// a comma is a comment on its own line.
     fn new(children: impl Iterator<Item = Pair<'i, Rule>>, is_elem: fn(Rule) -> bool) -> Self {
         let mut seq = Seq {
             head: Vec::new(),
             elems: Vec::new(),
         };
         let mut on_line = true;
+        // The parts of an assignment whose value has not come yet.
+        let mut pending: Option<Parts<'i>> = None;
         for child in children {
             let rule = child.as_rule();
-            if is_elem(rule) {
-                seq.elems.push((child, Vec::new()));
+            if let Some(parts) = &mut pending {
+                // Between the key and the value: the operator, and the layout
+                // token after it.
+                match rule {
+                    Rule::eq | Rule::plus_eq | Rule::minus_eq => parts.op = child.as_str(),
+                    Rule::newline | Rule::nl => parts.gap = Some(child),
+                    Rule::expr | Rule::plain_string => {
+                        if let Some(parts) = pending.take() {
+                            seq.elems
+                                .push((Elem::Assign(parts.finish(child)), Vec::new()));
+                        }
+                        on_line = true;
+                    }
+                    _ => {}
+                }
+            } else if rule == Rule::key {
+                pending = Some(Parts {
+                    key: child.as_str(),
+                    op: "=",
+                    gap: None,
+                });
+            } else if is_elem(rule) {
+                seq.elems.push((Elem::Node(child), Vec::new()));
                 on_line = true;
             } else if matches!(rule, Rule::newline | Rule::nl) {
                 let target = match seq.elems.last_mut() {
@@ -241,15 +275,15 @@ fn is_item(rule: Rule) -> bool {
     matches!(rule, Rule::profile | Rule::let_item | Rule::for_item)
 }
 
+/// The statements of a block other than assignments (an object has none).
 fn is_stmt(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::assign_stmt | Rule::unset_stmt | Rule::meta_stmt | Rule::entry
-    )
+    matches!(rule, Rule::unset_stmt | Rule::meta_stmt)
 }
 
-fn is_expr(rule: Rule) -> bool {
-    rule == Rule::expr
+/// A value: an `expr`, or where the grammar takes its fast form, a
+/// `plain_string`.
+fn is_value(rule: Rule) -> bool {
+    matches!(rule, Rule::expr | Rule::plain_string)
 }
 
 // ---------------------------------------------------------------------------
@@ -259,9 +293,12 @@ fn width(text: &str) -> usize {
     text.chars().count()
 }
 
-/// An expression on one line, if it can be written on one line at all: it
-/// holds no comment and no multi-line string.
+/// A value (see [`is_value`]) on one line, if it can be written on one
+/// line at all: it holds no comment and no multi-line string.
 fn flat_expr(expr: &Pair<'_, Rule>) -> Option<String> {
+    if expr.as_rule() == Rule::plain_string {
+        return Some(expr.as_str().to_owned());
+    }
     let mut inner = expr.clone().into_inner();
     let primary = inner.next()?;
     let mut out = flat_primary(&primary)?;
@@ -278,7 +315,7 @@ fn flat_primary(primary: &Pair<'_, Rule>) -> Option<String> {
             let mut parts = Vec::new();
             for child in primary.clone().into_inner() {
                 match child.as_rule() {
-                    Rule::expr => parts.push(flat_expr(&child)?),
+                    Rule::expr | Rule::plain_string => parts.push(flat_expr(&child)?),
                     Rule::newline | Rule::nl if has_comment(&child) => return None,
                     _ => {}
                 }
@@ -286,15 +323,15 @@ fn flat_primary(primary: &Pair<'_, Rule>) -> Option<String> {
             Some(format!("[{}]", parts.join(", ")))
         }
         Rule::object => {
+            // Entries are flat: a key, `=` (not a token in the one-line form)
+            // and the value.
             let mut parts = Vec::new();
+            let mut key = "";
             for child in primary.clone().into_inner() {
                 match child.as_rule() {
-                    Rule::entry => {
-                        let a = Assignment::of(&child);
-                        if a.gap.as_ref().is_some_and(has_comment) {
-                            return None;
-                        }
-                        parts.push(format!("{} {} {}", a.key, a.op, flat_expr(&a.value)?));
+                    Rule::key => key = child.as_str(),
+                    Rule::expr | Rule::plain_string => {
+                        parts.push(format!("{key} = {}", flat_expr(&child)?));
                     }
                     Rule::newline | Rule::nl if has_comment(&child) => return None,
                     _ => {}
@@ -347,34 +384,29 @@ struct Assignment<'i> {
     op: &'i str,
     /// The layout token between the operator and the value.
     gap: Option<Pair<'i, Rule>>,
+    /// An `expr` or a `plain_string`.
     value: Pair<'i, Rule>,
 }
 
-impl<'i> Assignment<'i> {
-    fn of(pair: &Pair<'i, Rule>) -> Self {
-        let mut key = "";
-        let mut op = "=";
-        let mut gap = None;
-        let mut value = None;
-        for child in pair.clone().into_inner() {
-            match child.as_rule() {
-                Rule::key => key = child.as_str(),
-                Rule::eq | Rule::plus_eq | Rule::minus_eq => op = child.as_str(),
-                Rule::newline => gap = Some(child),
-                _ => value = Some(child),
-            }
-        }
-        let Some(value) = value else {
-            unreachable!("grammar guarantees an assignment has a value")
-        };
+/// The parts of an assignment read so far: everything but the value.
+struct Parts<'i> {
+    key: &'i str,
+    op: &'i str,
+    gap: Option<Pair<'i, Rule>>,
+}
+
+impl<'i> Parts<'i> {
+    fn finish(self, value: Pair<'i, Rule>) -> Assignment<'i> {
         Assignment {
-            key,
-            op,
-            gap,
+            key: self.key,
+            op: self.op,
+            gap: self.gap,
             value,
         }
     }
+}
 
+impl Assignment<'_> {
     /// Columns from the key to the end of the operator, unaligned.
     fn head_width(&self) -> usize {
         width(self.key) + 1 + self.op.len()
@@ -562,6 +594,9 @@ impl Printer {
             self.blank();
         }
         for (i, (item, events)) in seq.elems.iter().enumerate() {
+            let Elem::Node(item) = item else {
+                unreachable!("grammar guarantees no assignment among items")
+            };
             match item.as_rule() {
                 Rule::profile => self.profile(item, indent),
                 Rule::let_item => self.let_item(item, indent),
@@ -741,17 +776,20 @@ impl Printer {
         }
     }
 
-    fn statement(&mut self, pair: &Pair<'_, Rule>, indent: usize, pad: usize, suffix: usize) {
-        match pair.as_rule() {
-            Rule::assign_stmt | Rule::entry => {
-                let a = Assignment::of(pair);
+    fn statement(&mut self, stmt: &Elem<'_>, indent: usize, pad: usize, suffix: usize) {
+        let pair = match stmt {
+            Elem::Assign(a) => {
                 self.push(a.key);
                 self.push(&" ".repeat(pad + 1));
                 self.push(a.op);
                 let broke = self.gap(a.gap.as_ref(), indent + INDENT, " ");
                 let indent = if broke { indent + INDENT } else { indent };
                 self.expr(&a.value, indent, suffix);
+                return;
             }
+            Elem::Node(pair) => pair,
+        };
+        match pair.as_rule() {
             Rule::unset_stmt => {
                 self.push("unset");
                 for key in pair
@@ -797,7 +835,7 @@ impl Printer {
         let fields: String = inner.map(|f| format!(".{}", f.as_str())).collect();
         match primary.as_rule() {
             Rule::list => {
-                let seq = Seq::new(primary.into_inner(), is_expr);
+                let seq = Seq::new(primary.into_inner(), is_value);
                 self.push("[");
                 let nested = indent + INDENT;
                 let pending = self.trivia(&seq.head, nested, false, false);
@@ -806,6 +844,9 @@ impl Printer {
                     self.blank();
                 }
                 for (i, (element, events)) in seq.elems.iter().enumerate() {
+                    let Elem::Node(element) = element else {
+                        unreachable!("grammar guarantees no assignment in a list")
+                    };
                     self.open(nested);
                     self.expr(element, nested, 1);
                     self.push(",");
@@ -862,11 +903,10 @@ fn align(seq: &Seq<'_>, indent: usize, suffix: usize) -> Vec<usize> {
     let infos: Vec<Option<Info>> = seq
         .elems
         .iter()
-        .map(|(pair, _)| {
-            if !matches!(pair.as_rule(), Rule::assign_stmt | Rule::entry) {
+        .map(|(elem, _)| {
+            let Elem::Assign(a) = elem else {
                 return None;
-            }
-            let a = Assignment::of(pair);
+            };
             if a.gap.as_ref().is_some_and(has_comment) {
                 return None;
             }
@@ -1066,6 +1106,26 @@ mod tests {
         assert_eq!(
             out,
             "profile a {\n  x         = 1\n  // c\n  long_key += [1, 2]\n\n  y -= \"z\" // c\n}\n"
+        );
+    }
+
+    #[test]
+    fn flat_assignments_entries_and_plain_strings() {
+        // An assignment or object entry has no rule of its own (its key,
+        // operator, line break and value are children of the block or
+        // object), one-line lists and objects have no punctuation tokens,
+        // and a string without escapes is a `plain_string`, not an `expr`.
+        let out = fmt(concat!(
+            "profile a {\n  k -= \"x\"\n  o = {\n    a = // why\n      \"v\", b = [\"p\", 1]\n  }\n",
+            "  p += { c = \"q\", \"d\" = e.f }\n  l = [\"s\", // c\n    \"t\"]\n}\n",
+        ));
+        assert_eq!(
+            out,
+            concat!(
+                "profile a {\n  k -= \"x\"\n  o = {\n    a = // why\n      \"v\",\n",
+                "    b = [\"p\", 1],\n  }\n  p += { c = \"q\", \"d\" = e.f }\n",
+                "  l = [\n    \"s\", // c\n    \"t\",\n  ]\n}\n",
+            )
         );
     }
 

@@ -13,10 +13,7 @@ pub(crate) struct PolicyParser;
 pub(crate) fn rule_display_name(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::WHITESPACE => "a space",
-        Rule::newline | Rule::nl | Rule::line_break => "a new line",
-        Rule::line_rest => "the rest of the line",
-        Rule::plain_comment => "a comment",
+        Rule::newline | Rule::nl => "a new line",
         Rule::doc_comment | Rule::doc_block => "a doc comment",
         Rule::doc_text => "doc comment text",
         Rule::lbrace => "`{`",
@@ -56,18 +53,18 @@ pub(crate) fn rule_display_name(rule: Rule) -> &'static str {
         Rule::for_item => "`for`",
         Rule::for_body => "`{`",
         Rule::block => "`{`",
-        Rule::sep => "a new line or `,`",
-        // The three statement forms are "a statement" in messages: when one
-        // of them fails where it started, none of them was there.
-        Rule::stmt | Rule::unset_stmt | Rule::meta_stmt | Rule::assign_stmt => "a statement",
-        Rule::expr | Rule::primary => "a value",
+        // The statement forms are "a statement" in messages: when one of
+        // them fails where it started, none of them was there.
+        Rule::unset_stmt | Rule::meta_stmt => "a statement",
+        // `plain_string` is the fast form of a string value: where it fails,
+        // a value was expected.
+        Rule::expr | Rule::plain_string => "a value",
         Rule::decimal => "a decimal number",
         Rule::integer => "an integer",
         Rule::env_call => "`env(...)`",
         Rule::file_call => "`file(...)`",
         Rule::list => "a list",
         Rule::object => "an object",
-        Rule::entry => "an object entry",
         Rule::string => "a string",
         Rule::str_text | Rule::triple_text => "string text",
         Rule::triple_string => "a multi-line string",

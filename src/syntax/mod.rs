@@ -33,12 +33,7 @@ use grammar::{PolicyParser, Rule};
 /// still returned, with the offending part left out or replaced.
 pub fn parse_file(id: FileId, text: &str, diags: &mut Diagnostics) -> Option<ast::File> {
     match PolicyParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let Some(file) = pairs.next() else {
-                unreachable!("grammar guarantees a parse yields the `file` rule")
-            };
-            lower::lower_file(id, file, diags)
-        }
+        Ok(pairs) => lower::lower_file(id, text, pairs, diags),
         Err(err) => {
             diags.push(error::syntax_error(id, text, &err));
             None
