@@ -52,11 +52,11 @@ pub fn allowlist(resolved: &Resolved, id: ProfileId, schema: &Schema) -> Allowli
 /// [`allowlist`] with a key resolver shared by many profiles (one per
 /// thread), which remembers the schema's paths.
 #[must_use]
-pub fn allowlist_with(
-    ids: &KeyIds<'_>,
+pub fn allowlist_with<'s>(
+    ids: &KeyIds<'_, 's>,
     resolved: &Resolved,
     id: ProfileId,
-    schema: &Schema,
+    schema: &'s Schema,
 ) -> Allowlist {
     let Some(eff) = resolved.effective[id.index()].as_ref() else {
         return Allowlist::default();
@@ -96,7 +96,7 @@ pub fn allowlist_with(
 }
 
 /// Expands one host template into `out`.
-fn expand(template: &HostTemplate, lookup: &dyn Lookup, out: &mut BTreeSet<String>) {
+fn expand<'s>(template: &'s HostTemplate, lookup: &dyn Lookup<'s>, out: &mut BTreeSet<String>) {
     let Some((path, want_host)) = &template.placeholder else {
         out.insert(template.prefix.clone());
         return;

@@ -255,7 +255,7 @@ fn status_lints(def: &KeyDef, st: &Statement, diags: &mut Diagnostics) {
 
 /// What the checks of effective configurations share within a worker.
 struct EffEnv<'a> {
-    key_ids: &'a crate::resolve::KeyIds<'a>,
+    key_ids: &'a crate::resolve::KeyIds<'a, 'a>,
     /// Per rule of the schema, the provider its condition requires, if any.
     guards: &'a [Option<&'a serde_json::Value>],
     defs: &'a [Option<&'a KeyDef>],
@@ -287,15 +287,15 @@ const MIN_APP_VERSION: &str = "meta.min_app_version";
 /// The meta field naming the profile's identifier.
 const IDENTIFIER: &str = "meta.identifier";
 
-fn check_effective(
+fn check_effective<'a>(
     resolved: &Resolved,
     id: ProfileId,
     eff: &Effective,
-    env: &EffEnv<'_>,
+    env: &EffEnv<'a>,
     out: &mut Collector,
 ) {
     let (key_ids, schema) = (env.key_ids, env.schema);
-    let by_name = |name: &str| key_ids.id(name).and_then(|i| eff.get_id(i));
+    let by_name = |name: &'a str| key_ids.id(name).and_then(|i| eff.get_id(i));
     let decl = resolved.profile(id);
     // A profile whose ancestry is incomplete (an unknown parent, or one in a
     // file that did not parse) is checked like an abstract one: what it

@@ -12,9 +12,9 @@ use std::borrow::Cow;
 /// list of objects gives the list of that field's values (elements without
 /// the field are skipped), so `managedMcpServers.server` is the list of
 /// every entry's `server`.
-pub trait Lookup {
+pub trait Lookup<'p> {
     /// The value at `path` and the span of the statement or field that set it.
-    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)>;
+    fn get(&self, path: &'p str) -> Option<(Cow<'_, Val>, Span)>;
 }
 
 /// Steps from a value into a field.
@@ -41,15 +41,15 @@ fn step(v: &Val, field: &str) -> Option<(Val, Span)> {
 }
 
 /// Paths into a profile's effective configuration.
-pub struct EffLookup<'a> {
+pub struct EffLookup<'a, 'p> {
     /// The effective configuration.
     pub eff: &'a Effective,
     /// Key names to ids (shared by the profiles a worker checks).
-    pub ids: &'a crate::resolve::KeyIds<'a>,
+    pub ids: &'a crate::resolve::KeyIds<'a, 'p>,
 }
 
-impl Lookup for EffLookup<'_> {
-    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
+impl<'p> Lookup<'p> for EffLookup<'_, 'p> {
+    fn get(&self, path: &'p str) -> Option<(Cow<'_, Val>, Span)> {
         let (id, rest) = self.ids.path(path);
         let ev = self.eff.get_id(id?)?;
         let Some(rest) = rest else {
@@ -69,8 +69,8 @@ pub struct ObjectLookup<'a> {
     pub object: &'a Val,
 }
 
-impl Lookup for ObjectLookup<'_> {
-    fn get(&self, path: &str) -> Option<(Cow<'_, Val>, Span)> {
+impl<'p> Lookup<'p> for ObjectLookup<'_> {
+    fn get(&self, path: &'p str) -> Option<(Cow<'_, Val>, Span)> {
         let Some((first, rest)) = path.split_once('.') else {
             let f = self.object.field(path)?;
             return Some((Cow::Borrowed(&f.value), f.name_span));
@@ -101,7 +101,7 @@ pub fn json_matches(v: &Val, j: &Json) -> bool {
 }
 
 /// Evaluates a condition.
-pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
+pub fn eval<'p>(cond: &'p Cond, l: &dyn Lookup<'p>) -> bool {
     match cond {
         Cond::Set(p) => l.get(p).is_some(),
         Cond::Unset(p) => l.get(p).is_none(),
@@ -124,7 +124,12 @@ pub fn eval(cond: &Cond, l: &dyn Lookup) -> bool {
 }
 
 /// Secondary labels: "`X` is set here" for each path of `cond` that has a value.
-fn why_labels(cond: Option<&Cond>, l: &dyn Lookup, mut d: Diagnostic, skip: Span) -> Diagnostic {
+fn why_labels<'p>(
+    cond: Option<&'p Cond>,
+    l: &dyn Lookup<'p>,
+    mut d: Diagnostic,
+    skip: Span,
+) -> Diagnostic {
     for p in cond.map(Cond::paths).unwrap_or_default() {
         if let Some((v, span)) = l.get(p) {
             if span == skip {
@@ -146,9 +151,9 @@ fn why_labels(cond: Option<&Cond>, l: &dyn Lookup, mut d: Diagnostic, skip: Span
 /// `anchor` is where to point when nothing more precise exists (the profile
 /// name, or the object), `where_` says what is being checked ("in profile
 /// `us`", "in an McpServer object").
-pub fn check_rule(
-    rule: &Rule,
-    l: &dyn Lookup,
+pub fn check_rule<'p>(
+    rule: &'p Rule,
+    l: &dyn Lookup<'p>,
     concrete: bool,
     anchor: Span,
     where_: &dyn Fn() -> String,

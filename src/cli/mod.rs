@@ -80,6 +80,10 @@ enum Command {
         /// Intermediate certificates (PEM) to include in the signature.
         #[arg(long, value_name = "PEM", requires = "sign_cert")]
         sign_chain: Option<PathBuf>,
+        /// Print how long loading, each compiler stage, rendering and
+        /// writing, and replacing the output took (to stderr).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Print the network egress allowlist of a profile.
     Egress {
@@ -390,7 +394,9 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             sign_cert,
             sign_key,
             sign_chain,
+            timings,
         } => {
+            let started = std::time::Instant::now();
             let schema = schema(cli, color)?;
             let signer = match (sign_cert, sign_key) {
                 (Some(cert), Some(key)) => {
@@ -399,7 +405,16 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 _ => None,
             };
             let set = load::policy_set(path.as_deref())?;
+            let loaded = started.elapsed();
             let compilation = polc::compile(&set.sources, &schema, &set.host);
+            let mut clock = std::time::Instant::now();
+            let mut stages: Vec<(&str, std::time::Duration)> = vec![("load", loaded)];
+            stages.extend(compilation.timings.iter().copied());
+            let mut lap = |stage: &'static str| {
+                let now = std::time::Instant::now();
+                stages.push((stage, now - clock));
+                clock = now;
+            };
             let mut diagnostics = compilation.diagnostics.clone();
             let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
             let refuse = compilation.has_errors() || (*deny_warnings && warnings);
@@ -424,7 +439,19 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             };
             match polc::emit::build::build_with(&compilation, &schema, &set.host, &options, &sink) {
                 Ok(entries) => {
+                    lap("render and write");
                     staging.commit()?;
+                    lap("replace the output");
+                    if *timings {
+                        let mut text = String::new();
+                        for (stage, took) in &stages {
+                            text.push_str(&format!(
+                                "{:>8.1} ms  {stage}\n",
+                                took.as_secs_f64() * 1000.0
+                            ));
+                        }
+                        err(&text);
+                    }
                     format_diagnostics(&diagnostics)?;
                     err(&format!(
                         "wrote {} files to {}\n",

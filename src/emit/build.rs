@@ -163,7 +163,11 @@ fn profiles(
                     }
                 }
                 Ok(p) => {
-                    let list = crate::egress::allowlist_with(&key_ids, &c.resolved, id, schema);
+                    let list = if wants(&p, "egress") {
+                        crate::egress::allowlist_with(&key_ids, &c.resolved, id, schema)
+                    } else {
+                        crate::egress::Allowlist::default()
+                    };
                     let mut artifacts = Vec::new();
                     profile_artifacts(&p, &list, &schema.file().domain, &mut artifacts);
                     if let Some(signer) = options.signer {

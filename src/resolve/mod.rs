@@ -219,64 +219,84 @@ type Resolution = (Option<u32>, usize);
 
 /// Resolves key names to ids, remembering each name by its address: the
 /// paths of the schema's rules are looked up once per worker instead of
-/// once per profile. A remembered name is compared with the text before it
-/// is trusted, since a short-lived string can reuse the address of an
-/// earlier one with different text.
+/// once per profile.
+///
+/// Every name it is given must live for `'p`, and the resolver cannot
+/// outlive `'p` (it is invariant in `'p`, so it cannot be coerced to a
+/// shorter one either): no other text can take a remembered address while
+/// the resolver exists. The compiler thus rejects a short-lived string
+/// (as a `format!` result would be), which once made an allowlist read
+/// the wrong key when a later string reused its address:
+///
+/// ```compile_fail
+/// let keys: Vec<std::sync::Arc<str>> = vec!["a".into(), "b".into()];
+/// let ids = polc::resolve::KeyIds::new(&keys);
+/// let _ = ids.id(&format!("{}", "a")); // dropped at the end of the line
+/// let _ = ids.id("b");
+/// ```
+///
+/// while names that outlive it are fine:
+///
+/// ```
+/// let keys: Vec<std::sync::Arc<str>> = vec!["a".into(), "b".into()];
+/// let names = [String::from("a"), String::from("b.field")];
+/// let ids = polc::resolve::KeyIds::new(&keys);
+/// assert_eq!(ids.id(&names[0]), Some(0));
+/// assert_eq!(ids.path(&names[1]), (Some(1), Some("field")));
+/// ```
 #[derive(Debug)]
-pub struct KeyIds<'a> {
-    keys: &'a [Arc<str>],
+pub struct KeyIds<'k, 'p> {
+    keys: &'k [Arc<str>],
     /// (address and length of a path, its key's id and where the rest of the
-    /// path starts (0: no rest), the path's text), sorted by address.
-    cache: std::cell::RefCell<Vec<(NameAddr, Resolution, Box<str>)>>,
+    /// path starts (0: no rest)), sorted by address.
+    cache: std::cell::RefCell<Vec<(NameAddr, Resolution)>>,
+    names: std::marker::PhantomData<fn(&'p str) -> &'p str>,
 }
 
-impl<'a> KeyIds<'a> {
+impl<'k, 'p> KeyIds<'k, 'p> {
     /// A resolver over [`Resolved::keys`].
     #[must_use]
-    pub fn new(keys: &'a [Arc<str>]) -> Self {
+    pub fn new(keys: &'k [Arc<str>]) -> Self {
         KeyIds {
             keys,
             cache: std::cell::RefCell::new(Vec::new()),
+            names: std::marker::PhantomData,
         }
     }
 
     /// The id of a key name (`None` when no statement names it).
     #[must_use]
-    pub fn id(&self, name: &str) -> Option<u32> {
+    pub fn id(&self, name: &'p str) -> Option<u32> {
         self.resolve(name, false).0
     }
 
     /// A path `key.field...`: the key's id and the rest of the path after
     /// the first dot (`None` when the path is only a key).
     #[must_use]
-    pub fn path<'p>(&self, path: &'p str) -> (Option<u32>, Option<&'p str>) {
+    pub fn path(&self, path: &'p str) -> (Option<u32>, Option<&'p str>) {
         let (id, rest) = self.resolve(path, true);
         (id, (rest > 0).then(|| &path[rest..]))
     }
 
-    fn resolve(&self, text: &str, split: bool) -> Resolution {
+    fn resolve(&self, text: &'p str, split: bool) -> Resolution {
         let addr = (text.as_ptr() as usize, text.len() * 2 + usize::from(split));
         let mut cache = self.cache.borrow_mut();
-        let found = cache.binary_search_by_key(&addr, |(a, _, _)| *a);
-        if let Ok(i) = found {
-            if *cache[i].2 == *text {
-                return cache[i].1;
+        match cache.binary_search_by_key(&addr, |(a, _)| *a) {
+            Ok(i) => cache[i].1,
+            Err(i) => {
+                let (name, rest) = match text.split_once('.').filter(|_| split) {
+                    Some((first, _)) => (first, first.len() + 1),
+                    None => (text, 0),
+                };
+                let id = self
+                    .keys
+                    .binary_search_by(|k| (**k).cmp(name))
+                    .ok()
+                    .and_then(|i| u32::try_from(i).ok());
+                cache.insert(i, (addr, (id, rest)));
+                (id, rest)
             }
         }
-        let (name, rest) = match text.split_once('.').filter(|_| split) {
-            Some((first, _)) => (first, first.len() + 1),
-            None => (text, 0),
-        };
-        let id = self
-            .keys
-            .binary_search_by(|k| (**k).cmp(name))
-            .ok()
-            .and_then(|i| u32::try_from(i).ok());
-        match found {
-            Ok(i) => cache[i] = (addr, (id, rest), text.into()),
-            Err(i) => cache.insert(i, (addr, (id, rest), text.into())),
-        }
-        (id, rest)
     }
 }
 
@@ -374,20 +394,16 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn key_ids_compare_text_at_a_reused_address() {
-        let keys: Vec<Arc<str>> = vec!["awsRegion".into(), "otherKey1".into()];
+    fn key_ids_resolve_names_and_paths() {
+        let keys: Vec<Arc<str>> =
+            vec!["awsRegion".into(), "meta.identifier".into(), "other".into()];
         let ids = KeyIds::new(&keys);
-        // One buffer, so both texts have the same address and length.
-        let mut path = String::from("awsRegion");
-        assert_eq!(ids.id(&path), Some(0));
-        path.clear();
-        path.push_str("otherKey1");
-        assert_eq!(ids.id(&path), Some(1));
-        path.clear();
-        path.push_str("unknownK1");
-        assert_eq!(ids.id(&path), None);
-        path.clear();
-        path.push_str("otherKey1");
-        assert_eq!(ids.path(&path), (Some(1), None));
+        let (a, b) = (String::from("awsRegion"), String::from("other.field.x"));
+        assert_eq!(ids.id(&a), Some(0));
+        assert_eq!(ids.id(&a), Some(0));
+        assert_eq!(ids.path(&b), (Some(2), Some("field.x")));
+        assert_eq!(ids.id(&b), None);
+        assert_eq!(ids.id("meta.identifier"), Some(1));
+        assert_eq!(ids.path("unknown"), (None, None));
     }
 }
