@@ -237,8 +237,9 @@ fn meta(identifier: Option<&EffValue>, eff: &crate::resolve::Effective, name: &s
 #[must_use]
 pub fn stable_uuid(name: &str) -> String {
     // The namespace is the v5 UUID of "polc" in the DNS namespace.
-    let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, b"polc");
-    uuid::Uuid::new_v5(&ns, name.as_bytes())
+    static NAMESPACE: std::sync::LazyLock<uuid::Uuid> =
+        std::sync::LazyLock::new(|| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, b"polc"));
+    uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes())
         .hyphenated()
         .to_string()
         .to_uppercase()

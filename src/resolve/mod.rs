@@ -247,9 +247,10 @@ type Resolution = (Option<u32>, usize);
 #[derive(Debug)]
 pub struct KeyIds<'k, 'p> {
     keys: &'k [Arc<str>],
-    /// (address and length of a path, its key's id and where the rest of the
-    /// path starts (0: no rest)), sorted by address.
-    cache: std::cell::RefCell<Vec<(NameAddr, Resolution)>>,
+    /// An open-addressing hash table (linear probing, at most half full) of
+    /// (address and length of a path, its key's id and where the rest of
+    /// the path starts (0: no rest)); an empty slot has address 0.
+    cache: std::cell::RefCell<AddrTable>,
     names: std::marker::PhantomData<fn(&'p str) -> &'p str>,
 }
 
@@ -259,7 +260,7 @@ impl<'k, 'p> KeyIds<'k, 'p> {
     pub fn new(keys: &'k [Arc<str>]) -> Self {
         KeyIds {
             keys,
-            cache: std::cell::RefCell::new(Vec::new()),
+            cache: std::cell::RefCell::new(AddrTable::default()),
             names: std::marker::PhantomData,
         }
     }
@@ -281,21 +282,67 @@ impl<'k, 'p> KeyIds<'k, 'p> {
     fn resolve(&self, text: &'p str, split: bool) -> Resolution {
         let addr = (text.as_ptr() as usize, text.len() * 2 + usize::from(split));
         let mut cache = self.cache.borrow_mut();
-        match cache.binary_search_by_key(&addr, |(a, _)| *a) {
-            Ok(i) => cache[i].1,
-            Err(i) => {
-                let (name, rest) = match text.split_once('.').filter(|_| split) {
-                    Some((first, _)) => (first, first.len() + 1),
-                    None => (text, 0),
-                };
-                let id = self
-                    .keys
-                    .binary_search_by(|k| (**k).cmp(name))
-                    .ok()
-                    .and_then(|i| u32::try_from(i).ok());
-                cache.insert(i, (addr, (id, rest)));
-                (id, rest)
+        if let Some(found) = probe(&cache.slots, addr).and_then(|i| cache.slots[i].1) {
+            return found;
+        }
+        let (name, rest) = match text.split_once('.').filter(|_| split) {
+            Some((first, _)) => (first, first.len() + 1),
+            None => (text, 0),
+        };
+        let id = self
+            .keys
+            .binary_search_by(|k| (**k).cmp(name))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok());
+        cache.insert(addr, (id, rest));
+        (id, rest)
+    }
+}
+
+/// The slot of `addr` in the table, or the empty slot where it belongs
+/// (`None` when the table is empty); the second field of a slot is `None`
+/// when it is empty.
+fn probe(table: &[(NameAddr, Option<Resolution>)], addr: NameAddr) -> Option<usize> {
+    if table.is_empty() {
+        return None;
+    }
+    let mask = table.len() - 1;
+    // Fibonacci hashing of the address; the length separates a path from
+    // its own prefix.
+    let mut i = (addr.0 ^ addr.1.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7 & mask;
+    loop {
+        let (a, r) = table[i];
+        if r.is_none() || a == addr {
+            return Some(i);
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// The cache of [`KeyIds`].
+#[derive(Debug, Default)]
+struct AddrTable {
+    slots: Vec<(NameAddr, Option<Resolution>)>,
+    used: usize,
+}
+
+impl AddrTable {
+    fn insert(&mut self, addr: NameAddr, r: Resolution) {
+        if (self.used + 1) * 2 > self.slots.len() {
+            let size = (self.slots.len() * 2).max(64);
+            let old = std::mem::replace(&mut self.slots, vec![((0, 0), None); size]);
+            self.used = 0;
+            for (a, r) in old {
+                if let Some(r) = r {
+                    self.insert(a, r);
+                }
             }
+        }
+        if let Some(i) = probe(&self.slots, addr) {
+            if self.slots[i].1.is_none() {
+                self.used += 1;
+            }
+            self.slots[i] = (addr, Some(r));
         }
     }
 }
