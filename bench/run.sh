@@ -15,7 +15,9 @@
 # Nothing is deleted until every case has run: on a file system that makes
 # creating files slow for a while after many were deleted (ext4 without a
 # journal; see BENCHMARKS.md), deleting between runs would measure the
-# deletions. Usage: bench/run.sh [RUNS]  (BENCH_SIZES=1000 for the small
+# deletions. Before each run, `sync` (untimed) writes back what earlier runs
+# left in the page cache, so that a run does not pay for its predecessor's
+# writeback. Usage: bench/run.sh [RUNS]  (BENCH_SIZES=1000 for the small
 # organisation only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,7 @@ def measure(name, argv_of):
     times, rss = [], 0.0
     for i in range(runs):
         argv = argv_of(i)
+        os.sync()
         t = time.perf_counter()
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(p.pid, 0)
