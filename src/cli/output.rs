@@ -67,18 +67,25 @@ impl Staging {
         let path = self.staging.join(rel);
         let previous = self.dir.join(rel);
         let reuse = self.previous && same_bytes(&previous, bytes);
-        let put = || {
-            if reuse && std::fs::hard_link(&previous, &path).is_ok() {
-                return Ok(());
+        // `retry`: the directory exists now, so a missing file is the
+        // previous one (removed meanwhile), and the bytes are written.
+        let put = |retry: bool| {
+            if reuse {
+                match std::fs::hard_link(&previous, &path) {
+                    Ok(()) => return Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && !retry => return Err(e),
+                    // Another file system, or no hard links: write it.
+                    Err(_) => {}
+                }
             }
             std::fs::write(&path, bytes)
         };
-        match put() {
+        match put(false) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(p) = path.parent() {
                     std::fs::create_dir_all(p).map_err(|e| fail("create", p, e))?;
                 }
-                put().map_err(|e| fail("write", &path, e))
+                put(true).map_err(|e| fail("write", &path, e))
             }
             other => other.map_err(|e| fail("write", &path, e)),
         }
