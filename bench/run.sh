@@ -27,7 +27,10 @@ runs_10k="${2:-3}"
 sizes="${BENCH_SIZES:-1000 10000 10000x100}"
 cargo build --release --quiet
 bin="$PWD/target/release/polc"
-work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/polc-bench.XXXXXX")"
+# Not /tmp: on the development machines its part of the disk has seen so
+# much creating and deleting that a file there costs several times more.
+mkdir -p "${BENCH_DIR:-$PWD/target}"
+work="$(mktemp -d "${BENCH_DIR:-$PWD/target}/polc-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # How long creating a file takes on this file system right now (it varies
 # tenfold with recent deletions), printed before and after the cases. Before
