@@ -211,6 +211,61 @@ fn rebuild_links_only_identical_regular_files_from_the_previous_output() {
 }
 
 #[test]
+#[cfg(unix)]
+fn rebuild_writes_afresh_what_does_not_look_freshly_written() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let base = temp("fresh-looking");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    let expected = tree(&out);
+    let meta = |rel: &str| std::fs::metadata(out.join(rel)).unwrap();
+    let fresh_mode = meta("profiles/us-eng/egress.txt").mode() & 0o7777;
+    // Read-only: the rebuilt file gets the mode of a new file.
+    let read_only = "profiles/eu-eng/eu-eng.reg";
+    std::fs::set_permissions(out.join(read_only), std::fs::Permissions::from_mode(0o400)).unwrap();
+    // Linked from elsewhere (say, deployed with `ln`): the rebuilt file is
+    // a new file, so the other link never changes with the output.
+    let linked = "profiles/us-eng/managed-settings.json";
+    let deployed = base.join("deployed.json");
+    std::fs::hard_link(out.join(linked), &deployed).unwrap();
+    let deployed_inode = std::fs::metadata(&deployed).unwrap().ino();
+
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(tree(&out), expected);
+    assert_eq!(meta(read_only).mode() & 0o7777, fresh_mode);
+    assert_ne!(meta(linked).ino(), deployed_inode);
+    assert_eq!(meta(linked).nlink(), 1);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn building_into_a_symlinked_directory_replaces_the_link_not_its_target() {
+    let base = temp("symlinked");
+    let real = base.join("real");
+    let (code, _, stderr) = polc(
+        &["build", "policies", "-o", real.to_str().unwrap()],
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let before = tree(&real);
+    let dist = base.join("dist");
+    std::os::unix::fs::symlink(&real, &dist).unwrap();
+    let (code, _, stderr) = polc(
+        &["build", "policies", "-o", dist.to_str().unwrap()],
+        &secrets(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(tree(&real), before);
+    assert!(std::fs::symlink_metadata(&dist).unwrap().is_dir());
+    assert_eq!(tree(&dist), before);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
 fn linux_managed_file_has_native_types() {
     common::with_encoded_policies(|_, profiles| {
         let us = profiles.iter().find(|p| p.name == "us").unwrap();

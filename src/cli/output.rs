@@ -10,9 +10,12 @@
 //! a rebuild after a small change creates and frees few inodes, which on
 //! some file systems (ext4 without a journal, mounted with `discard`) is
 //! most of the cost of writing a file. The previous file is compared byte
-//! for byte, never trusted from its manifest, and only a regular file is
-//! linked; where linking fails (another file system, no hard links) the
-//! file is written.
+//! for byte, never trusted from its manifest, and only a regular file that
+//! looks exactly as a freshly written one would (same owner and mode, no
+//! other link to it) is linked; where linking fails (another file system,
+//! no hard links) the file is written. A file is always written as a new
+//! file (`O_EXCL`), so a write can never go through a link into the
+//! previous output.
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +24,53 @@ pub struct Staging {
     dir: PathBuf,
     staging: PathBuf,
     old: PathBuf,
-    /// Whether the output directory exists (so files may be reused).
-    previous: bool,
+    /// When the output directory exists, how a freshly written file looks
+    /// (so that a previous file that looks the same may be linked).
+    previous: Option<Fresh>,
+}
+
+/// The owner and permission bits a file written now gets.
+#[derive(Clone, Copy)]
+struct Fresh {
+    #[cfg(unix)]
+    uid: u32,
+    #[cfg(unix)]
+    mode: u32,
+}
+
+impl Fresh {
+    /// Reads them from a directory just created (a file gets its mode
+    /// without the execute bits), or `None` where linking is not done.
+    fn of(created_dir: &Path) -> Option<Fresh> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(created_dir).ok()?;
+            Some(Fresh {
+                uid: meta.uid(),
+                mode: meta.mode() & 0o666,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = created_dir;
+            None
+        }
+    }
+
+    /// Whether a previous file looks like a file written now.
+    fn matches(self, meta: &std::fs::Metadata) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            meta.uid() == self.uid && meta.mode() & 0o7777 == self.mode && meta.nlink() == 1
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            false
+        }
+    }
 }
 
 fn fail(what: &str, p: &Path, e: std::io::Error) -> String {
@@ -51,7 +99,11 @@ impl Staging {
         }
         std::fs::create_dir_all(&staging).map_err(|e| fail("create", &staging, e))?;
         Ok(Staging {
-            previous: dir.is_dir(),
+            previous: if dir.is_dir() {
+                Fresh::of(&staging)
+            } else {
+                None
+            },
             dir: dir.to_path_buf(),
             staging,
             old,
@@ -66,7 +118,9 @@ impl Staging {
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), String> {
         let path = self.staging.join(rel);
         let previous = self.dir.join(rel);
-        let reuse = self.previous && same_bytes(&previous, bytes);
+        let reuse = self
+            .previous
+            .is_some_and(|fresh| same_bytes(&previous, bytes, fresh));
         // `retry`: the directory exists now, so a missing file is the
         // previous one (removed meanwhile), and the bytes are written.
         let put = |retry: bool| {
@@ -78,7 +132,7 @@ impl Staging {
                     Err(_) => {}
                 }
             }
-            std::fs::write(&path, bytes)
+            create_new(&path, bytes)
         };
         match put(false) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -116,14 +170,24 @@ impl Staging {
     }
 }
 
-/// Whether `path` is a regular file (not a link to one) holding exactly
-/// `bytes`.
-fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+/// Writes a file that must not exist yet.
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+/// Whether `path` is a regular file (not a symbolic link to one) that
+/// looks like a freshly written file and holds exactly `bytes`.
+fn same_bytes(path: &Path, bytes: &[u8], fresh: Fresh) -> bool {
     use std::io::Read;
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
     };
-    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+    if !meta.is_file() || meta.len() != bytes.len() as u64 || !fresh.matches(&meta) {
         return false;
     }
     let Ok(mut file) = std::fs::File::open(path) else {
@@ -149,8 +213,12 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
 }
 
 /// Removes a directory tree; the directories two levels down (one per
-/// profile in a build's output) are removed on every core.
+/// profile in a build's output) are removed on every core. A symbolic link
+/// (an output directory that was one) is removed, never followed.
 fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
+        return std::fs::remove_file(dir);
+    }
     let mut dirs = Vec::new();
     for top in std::fs::read_dir(dir)? {
         let top = top?;
@@ -169,4 +237,27 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
         removed?;
     }
     std::fs::remove_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::Staging;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_write_never_goes_through_a_link_into_the_previous_output() {
+        let base = std::env::temp_dir().join(format!("polc-staging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let dist = base.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("a.txt"), b"old").unwrap();
+        let staging = Staging::new(&dist).unwrap();
+        // As if another build into the same directory had linked it.
+        std::fs::hard_link(dist.join("a.txt"), base.join(".dist.polc-new/a.txt")).unwrap();
+        assert!(staging.write("a.txt", b"new").is_err());
+        assert_eq!(std::fs::read(dist.join("a.txt")).unwrap(), b"old");
+        staging.discard();
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

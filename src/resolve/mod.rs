@@ -249,7 +249,7 @@ pub struct KeyIds<'k, 'p> {
     keys: &'k [Arc<str>],
     /// An open-addressing hash table (linear probing, at most half full) of
     /// (address and length of a path, its key's id and where the rest of
-    /// the path starts (0: no rest)); an empty slot has address 0.
+    /// the path starts (0: no rest)); an empty slot holds no resolution.
     cache: std::cell::RefCell<AddrTable>,
     names: std::marker::PhantomData<fn(&'p str) -> &'p str>,
 }
@@ -307,9 +307,10 @@ fn probe(table: &[(NameAddr, Option<Resolution>)], addr: NameAddr) -> Option<usi
         return None;
     }
     let mask = table.len() - 1;
-    // Fibonacci hashing of the address; the length separates a path from
-    // its own prefix.
-    let mut i = (addr.0 ^ addr.1.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7 & mask;
+    // Fibonacci hashing of the address and length (a path and its own
+    // prefix share an address), taking the well-mixed high half.
+    let key = (addr.0 as u64) ^ (addr.1 as u64);
+    let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
     loop {
         let (a, r) = table[i];
         if r.is_none() || a == addr {
