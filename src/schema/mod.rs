@@ -45,33 +45,28 @@ pub struct HostTemplate {
 }
 
 impl HostTemplate {
-    /// Parses a template. An unclosed `{` makes a template with a
-    /// placeholder that matches nothing.
+    /// Parses a template; `None` for an unclosed `{` (a template that
+    /// produces no host).
     #[must_use]
-    pub fn parse(template: &str) -> HostTemplate {
+    pub fn parse(template: &str) -> Option<HostTemplate> {
         let Some(open) = template.find('{') else {
-            return HostTemplate {
+            return Some(HostTemplate {
                 prefix: template.to_string(),
                 placeholder: None,
                 suffix: String::new(),
-            };
+            });
         };
-        let (inner, suffix) = match template[open..].find('}') {
-            Some(close) => (
-                &template[open + 1..open + close],
-                &template[open + close + 1..],
-            ),
-            None => ("", ""),
-        };
+        let close = template[open..].find('}')? + open;
+        let inner = &template[open + 1..close];
         let (path, host) = match inner.strip_prefix("host:") {
             Some(p) => (p, true),
             None => (inner, false),
         };
-        HostTemplate {
+        Some(HostTemplate {
             prefix: template[..open].to_string(),
             placeholder: Some((path.replace("[]", ""), host)),
-            suffix: suffix.to_string(),
-        }
+            suffix: template[close + 1..].to_string(),
+        })
     }
 }
 
@@ -125,7 +120,12 @@ impl Schema {
         let hosts = file
             .egress
             .iter()
-            .map(|rule| rule.hosts.iter().map(|h| HostTemplate::parse(h)).collect())
+            .map(|rule| {
+                rule.hosts
+                    .iter()
+                    .filter_map(|h| HostTemplate::parse(h))
+                    .collect()
+            })
             .collect();
         Schema {
             file,
@@ -271,14 +271,13 @@ impl Validator<'_> {
         for rule in &f.rules {
             self.check_rule(rule, None);
         }
-        for egress in &f.egress {
+        for (index, egress) in f.egress.iter().enumerate() {
             if let Some(c) = &egress.when {
                 self.check_cond(c, None);
             }
-            for host in &egress.hosts {
-                if let Some(path) = placeholder_path(host) {
-                    let path = path.replace("[]", "");
-                    self.check_path(&path, None);
+            for template in self.schema.egress_hosts(index) {
+                if let Some((path, _)) = &template.placeholder {
+                    self.check_path(path, None);
                 }
             }
         }
@@ -452,41 +451,32 @@ pub fn type_kind(ty: &TypeDef) -> &'static str {
     }
 }
 
-/// The path inside the single `{...}` placeholder of an egress host
-/// template, without a `host:` prefix.
-#[must_use]
-pub fn placeholder_path(template: &str) -> Option<String> {
-    let open = template.find('{')?;
-    let close = template[open..].find('}')? + open;
-    let inner = &template[open + 1..close];
-    Some(inner.strip_prefix("host:").unwrap_or(inner).to_string())
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::HostTemplate;
 
     #[test]
     fn host_templates_parse_into_prefix_path_and_suffix() {
-        let t = HostTemplate::parse("bedrock-runtime.{inferenceBedrockRegion}.amazonaws.com");
+        let t =
+            HostTemplate::parse("bedrock-runtime.{inferenceBedrockRegion}.amazonaws.com").unwrap();
         assert_eq!(t.prefix, "bedrock-runtime.");
         assert_eq!(
             t.placeholder,
             Some(("inferenceBedrockRegion".to_string(), false))
         );
         assert_eq!(t.suffix, ".amazonaws.com");
-        let t = HostTemplate::parse("{host:managedMcpServers[].oauth.authorizationUrl}");
+        let t = HostTemplate::parse("{host:managedMcpServers[].oauth.authorizationUrl}").unwrap();
         assert_eq!(
             t.placeholder,
             Some(("managedMcpServers.oauth.authorizationUrl".to_string(), true))
         );
         assert_eq!((t.prefix.as_str(), t.suffix.as_str()), ("", ""));
-        let t = HostTemplate::parse("api.anthropic.com");
+        let t = HostTemplate::parse("api.anthropic.com").unwrap();
         assert_eq!(
             (t.prefix.as_str(), t.placeholder),
             ("api.anthropic.com", None)
         );
-        let t = HostTemplate::parse("x.{unclosed");
-        assert_eq!(t.placeholder, Some((String::new(), false)));
+        assert_eq!(HostTemplate::parse("x.{unclosed"), None);
     }
 }
