@@ -36,9 +36,13 @@ pub struct Allowlist {
 impl Allowlist {
     /// Every host once, sorted.
     #[must_use]
-    pub fn hosts(&self) -> Vec<String> {
-        let set: BTreeSet<&String> = self.groups.iter().flat_map(|g| g.hosts.iter()).collect();
-        set.into_iter().cloned().collect()
+    pub fn hosts(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.hosts.iter().map(String::as_str))
+            .collect();
+        set.into_iter().collect()
     }
 }
 
@@ -165,7 +169,7 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
     #[derive(serde::Serialize)]
     struct Doc<'a> {
         profile: &'a str,
-        hosts: Vec<&'a String>,
+        hosts: Vec<&'a str>,
         groups: Vec<GroupJson<'a>>,
     }
     #[derive(serde::Serialize)]
@@ -175,10 +179,9 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
         note: Option<&'a str>,
         hosts: &'a [String],
     }
-    let hosts: BTreeSet<&String> = list.groups.iter().flat_map(|g| g.hosts.iter()).collect();
     let doc = Doc {
         profile,
-        hosts: hosts.into_iter().collect(),
+        hosts: list.hosts(),
         groups: list
             .groups
             .iter()

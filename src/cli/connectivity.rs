@@ -204,7 +204,7 @@ fn client_hello(host: &str) -> Vec<u8> {
 
 /// Tests every host in parallel (at most 16 at a time), showing progress on
 /// a terminal. Results in the order of `hosts`.
-pub fn run(hosts: &[String], s: &Settings) -> Vec<(String, Status)> {
+pub fn run(hosts: &[&str], s: &Settings) -> Vec<(String, Status)> {
     let done = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Status>>> = Mutex::new(vec![None; hosts.len()]);
@@ -234,7 +234,7 @@ pub fn run(hosts: &[String], s: &Settings) -> Vec<(String, Status)> {
     let results = results.into_inner().unwrap_or_default();
     hosts
         .iter()
-        .cloned()
+        .map(|h| (*h).to_string())
         .zip(
             results
                 .into_iter()
