@@ -112,9 +112,7 @@ fn push_value_line(out: &mut String, name: &str, text: &str) {
         let col = out[start..].chars().count() + "hex(1):".len();
         out.push_str("hex(1):");
         let mut bytes: Vec<u8> = Vec::with_capacity(2 * text.len() + 2);
-        for unit in text.encode_utf16() {
-            bytes.extend_from_slice(&unit.to_le_bytes());
-        }
+        push_utf16le(&mut bytes, text);
         bytes.extend([0, 0]);
         hex_list(out, col, &bytes);
     } else {
@@ -173,10 +171,15 @@ fn comment_safe(s: &str) -> String {
 fn to_utf16le(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + 2 * s.len());
     out.extend([0xFF, 0xFE]);
+    push_utf16le(&mut out, s);
+    out
+}
+
+/// Appends `s` as UTF-16LE code units.
+fn push_utf16le(out: &mut Vec<u8>, s: &str) {
     for unit in s.encode_utf16() {
         out.extend_from_slice(&unit.to_le_bytes());
     }
-    out
 }
 
 #[cfg(test)]
