@@ -355,14 +355,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let loaded = started.elapsed();
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             if *timings {
-                let mut text = format!("{:>8.1} ms  load\n", loaded.as_secs_f64() * 1000.0);
-                for (stage, took) in &compilation.timings {
-                    text.push_str(&format!(
-                        "{:>8.1} ms  {stage}\n",
-                        took.as_secs_f64() * 1000.0
-                    ));
-                }
-                err(&text);
+                print_timings(loaded, &compilation.timings, &[]);
             }
             print_diagnostics(
                 *format,
@@ -407,14 +400,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let set = load::policy_set(path.as_deref())?;
             let loaded = started.elapsed();
             let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let mut clock = std::time::Instant::now();
-            let mut stages: Vec<(&str, std::time::Duration)> = vec![("load", loaded)];
-            stages.extend(compilation.timings.iter().copied());
-            let mut lap = |stage: &'static str| {
-                let now = std::time::Instant::now();
-                stages.push((stage, now - clock));
-                clock = now;
-            };
+            let compiled = std::time::Instant::now();
             let mut diagnostics = compilation.diagnostics.clone();
             let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
             let refuse = compilation.has_errors() || (*deny_warnings && warnings);
@@ -439,18 +425,17 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             };
             match polc::emit::build::build_with(&compilation, &schema, &set.host, &options, &sink) {
                 Ok(entries) => {
-                    lap("render and write");
+                    let written = std::time::Instant::now();
                     staging.commit()?;
-                    lap("replace the output");
                     if *timings {
-                        let mut text = String::new();
-                        for (stage, took) in &stages {
-                            text.push_str(&format!(
-                                "{:>8.1} ms  {stage}\n",
-                                took.as_secs_f64() * 1000.0
-                            ));
-                        }
-                        err(&text);
+                        print_timings(
+                            loaded,
+                            &compilation.timings,
+                            &[
+                                ("render and write", written - compiled),
+                                ("replace the output", written.elapsed()),
+                            ],
+                        );
                     }
                     format_diagnostics(&diagnostics)?;
                     err(&format!(
@@ -685,6 +670,23 @@ fn compile_profile(
         color,
     );
     Ok((schema, set, compilation, id))
+}
+
+/// Prints how long loading, each compiler stage and the steps `after` took
+/// (`--timings`, to stderr).
+fn print_timings(
+    loaded: std::time::Duration,
+    compiled: &[(&str, std::time::Duration)],
+    after: &[(&str, std::time::Duration)],
+) {
+    let mut text = String::new();
+    for (stage, took) in [("load", loaded)].iter().chain(compiled).chain(after) {
+        text.push_str(&format!(
+            "{:>8.1} ms  {stage}\n",
+            took.as_secs_f64() * 1000.0
+        ));
+    }
+    err(&text);
 }
 
 /// Prints diagnostics in a format: human text on stderr (secrets masked in
