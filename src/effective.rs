@@ -583,6 +583,11 @@ fn unknown_key(name: &str, source: Source, cx: &mut Ctx<'_, '_>) {
     cx.warn(source, message);
 }
 
+/// What the app does with a native plist array or dictionary.
+const NATIVE_COLLECTION: &str = "recent versions read it as the equivalent JSON, older ones ignore it; write one string holding the JSON";
+/// What the app does with a native plist boolean or number.
+const NATIVE_SCALAR: &str = "whether the app reads it is undocumented; write it as a string";
+
 /// Decodes one value, with the source's storage rules.
 fn decode_value(
     name: &str,
@@ -607,28 +612,18 @@ fn decode_value(
             debug_assert!(source.is_plist());
             match v {
                 Json::String(_) => decode(v, &def.ty),
-                Json::Array(_) | Json::Object(_) => {
+                Json::Array(_) | Json::Object(_) | Json::Bool(_) | Json::Number(_) => {
                     let decoded = decode(v, &def.ty);
                     if decoded.is_some() {
+                        let (kind, effect) = match v {
+                            Json::Array(_) => ("array", NATIVE_COLLECTION),
+                            Json::Object(_) => ("dictionary", NATIVE_COLLECTION),
+                            Json::Bool(_) => ("boolean", NATIVE_SCALAR),
+                            _ => ("number", NATIVE_SCALAR),
+                        };
                         cx.warn(
                             source,
-                            format!(
-                                "`{name}` is a native plist {}: recent versions read it as the equivalent JSON, older ones ignore it; write one string holding the JSON",
-                                if v.is_array() { "array" } else { "dictionary" }
-                            ),
-                        );
-                    }
-                    decoded
-                }
-                Json::Bool(_) | Json::Number(_) => {
-                    let decoded = decode(v, &def.ty);
-                    if decoded.is_some() {
-                        cx.warn(
-                            source,
-                            format!(
-                                "`{name}` is a native plist {}: whether the app reads it is undocumented; write it as a string",
-                                if v.is_boolean() { "boolean" } else { "number" }
-                            ),
+                            format!("`{name}` is a native plist {kind}: {effect}"),
                         );
                     }
                     decoded
