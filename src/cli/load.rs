@@ -2,7 +2,10 @@
 
 use polc::host::{Host, HostError};
 use polc::source::SourceSet;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A loaded policy set and a host rooted at its directory.
 pub struct PolicySet {
@@ -13,6 +16,19 @@ pub struct PolicySet {
 /// `file()` reads below the root; `env()` from the process environment.
 pub struct FsHost {
     root: PathBuf,
+    /// The environment, read once on the first `env()`: a build looks up
+    /// each variable once per profile, and the C library's `getenv` scans
+    /// the whole environment every time.
+    environment: OnceLock<HashMap<OsString, OsString>>,
+}
+
+impl FsHost {
+    fn new(root: PathBuf) -> FsHost {
+        FsHost {
+            root,
+            environment: OnceLock::new(),
+        }
+    }
 }
 
 impl Host for FsHost {
@@ -35,7 +51,19 @@ impl Host for FsHost {
     }
 
     fn env(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+        // As `std::env::var`: a value that is not Unicode counts as unset.
+        let environment = self.environment.get_or_init(|| {
+            let mut map = HashMap::new();
+            // The first of duplicate names wins, as with `getenv`.
+            for (name, value) in std::env::vars_os() {
+                map.entry(name).or_insert(value);
+            }
+            map
+        });
+        environment
+            .get(OsStr::new(name))?
+            .to_str()
+            .map(String::from)
     }
 }
 
@@ -87,7 +115,7 @@ fn load(path: &Path, display: &str) -> Result<PolicySet, String> {
             .to_string();
         return Ok(PolicySet {
             sources: SourceSet::from_tree(&parent_display, vec![(file_name, bytes)]),
-            host: FsHost { root },
+            host: FsHost::new(root),
         });
     }
     let mut files = Vec::new();
@@ -102,7 +130,7 @@ fn load(path: &Path, display: &str) -> Result<PolicySet, String> {
     };
     Ok(PolicySet {
         sources: SourceSet::from_tree(&root, files),
-        host: FsHost { root: path },
+        host: FsHost::new(path),
     })
 }
 
