@@ -49,10 +49,10 @@
 //! are replaced by U+FFFD so that the file stays well-formed; callers
 //! should report them first with [`unrepresentable`].
 
-use super::encode::Entry;
 use super::encode::{Delivery, EncodedProfile, Scope, stable_uuid};
 use crate::schema::model::{Availability, KeyDef};
 use plist::Value;
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use std::borrow::Cow;
 
 /// Appended to `meta.identifier` to form the inner payload's
@@ -107,110 +107,148 @@ pub fn settings_identifier(identifier: &str) -> String {
 ///
 /// `domain` is the inner `PayloadType` (the schema's domain,
 /// `com.anthropic.claudefordesktop`). The bytes depend only on the
-/// arguments. The property list is streamed through the `plist` crate's
-/// XML writer (no intermediate tree), in the order [the layout](self)
-/// gives.
+/// arguments. This is the build's hot path (one file per profile), so the
+/// property list is written straight through `quick-xml`'s indenting
+/// writer in the order [the layout](self) gives, with text escaped once,
+/// as [`write_xml`] writes it through the `plist` crate (the golden tests
+/// hold both to the same bytes).
 #[must_use]
 pub fn render(p: &EncodedProfile<'_>, domain: &str, keys: KeySelection) -> Vec<u8> {
     let meta = &p.meta;
     let inner_id = settings_identifier(&meta.identifier);
+    let inner_uuid = stable_uuid(&inner_id);
+    // The inner payload's envelope, before its app keys.
     let envelope = [
-        "PayloadDisplayName",
-        "PayloadIdentifier",
-        "PayloadType",
-        "PayloadUUID",
-        "PayloadVersion",
+        ("PayloadDisplayName", domain),
+        ("PayloadIdentifier", &inner_id),
+        ("PayloadType", domain),
+        ("PayloadUUID", &inner_uuid),
+        ("PayloadVersion", "1"),
     ];
     let mut entries: Vec<_> = p
         .entries
         .iter()
         // An app key never replaces an envelope key.
-        .filter(|e| keys.includes(e.def) && !envelope.contains(&e.def.name.as_str()))
+        .filter(|e| keys.includes(e.def) && !envelope.iter().any(|(k, _)| *k == e.def.name))
         .collect();
     entries.sort_by(|a, b| a.def.name.cmp(&b.def.name));
-
-    let inner = Inner {
-        domain,
-        uuid: stable_uuid(&inner_id),
-        identifier: &inner_id,
-        entries,
-    };
-    let outer = Outer {
-        content: [inner],
-        description: xml_text(&meta.description),
-        display_name: xml_text(&meta.display_name),
-        identifier: xml_text(&meta.identifier),
-        organization: xml_text(&meta.organization),
-        removal_disallowed: meta.removal_disallowed,
-        scope: match meta.scope {
-            Scope::System => "System",
-            Scope::User => "User",
-        },
-        kind: "Configuration",
-        uuid: stable_uuid(&meta.identifier),
-        version: 1,
-    };
-    let mut out = Vec::with_capacity(
-        1024 + outer.content[0]
-            .entries
+    let capacity = 1024
+        + entries
             .iter()
             .map(|e| e.def.name.len() + e.text.len() + 40)
-            .sum::<usize>(),
-    );
-    // Writing to a Vec cannot fail, and every value is representable.
-    let _ = plist::to_writer_xml_with_options(&mut out, &outer, &plist::XmlWriteOptions::default());
-    fix_quotes(&out)
-}
-
-/// The configuration profile, serialized in field order (streamed by the
-/// `plist` crate's serializer, with no intermediate tree).
-#[derive(serde::Serialize)]
-struct Outer<'a> {
-    #[serde(rename = "PayloadContent")]
-    content: [Inner<'a>; 1],
-    #[serde(rename = "PayloadDescription", skip_serializing_if = "str::is_empty")]
-    description: Cow<'a, str>,
-    #[serde(rename = "PayloadDisplayName")]
-    display_name: Cow<'a, str>,
-    #[serde(rename = "PayloadIdentifier")]
-    identifier: Cow<'a, str>,
-    #[serde(rename = "PayloadOrganization", skip_serializing_if = "str::is_empty")]
-    organization: Cow<'a, str>,
-    #[serde(rename = "PayloadRemovalDisallowed")]
-    removal_disallowed: bool,
-    #[serde(rename = "PayloadScope")]
-    scope: &'static str,
-    #[serde(rename = "PayloadType")]
-    kind: &'static str,
-    #[serde(rename = "PayloadUUID")]
-    uuid: String,
-    #[serde(rename = "PayloadVersion")]
-    version: u8,
-}
-
-/// The inner payload: its envelope, then the app keys.
-struct Inner<'a> {
-    domain: &'a str,
-    identifier: &'a str,
-    uuid: String,
-    entries: Vec<&'a Entry<'a>>,
-}
-
-impl serde::Serialize for Inner<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(5 + self.entries.len()))?;
-        map.serialize_entry("PayloadDisplayName", &xml_text(self.domain))?;
-        map.serialize_entry("PayloadIdentifier", &xml_text(self.identifier))?;
-        map.serialize_entry("PayloadType", &xml_text(self.domain))?;
-        map.serialize_entry("PayloadUUID", &self.uuid)?;
-        map.serialize_entry("PayloadVersion", &1u8)?;
-        for e in &self.entries {
-            map.serialize_entry(&e.def.name, &xml_text(&e.text))?;
+            .sum::<usize>();
+    let mut w = Plist::new(capacity);
+    w.start("dict");
+    w.key("PayloadContent");
+    w.start("array");
+    w.start("dict");
+    for (key, value) in envelope {
+        w.key(key);
+        if key == "PayloadVersion" {
+            w.element("integer", value);
+        } else {
+            w.string(value);
         }
-        map.end()
+    }
+    for e in entries {
+        w.key(&e.def.name);
+        w.string(&e.text);
+    }
+    w.end("dict");
+    w.end("array");
+    if !meta.description.is_empty() {
+        w.key("PayloadDescription");
+        w.string(&meta.description);
+    }
+    w.key("PayloadDisplayName");
+    w.string(&meta.display_name);
+    w.key("PayloadIdentifier");
+    w.string(&meta.identifier);
+    if !meta.organization.is_empty() {
+        w.key("PayloadOrganization");
+        w.string(&meta.organization);
+    }
+    w.key("PayloadRemovalDisallowed");
+    w.boolean(meta.removal_disallowed);
+    w.key("PayloadScope");
+    w.string(match meta.scope {
+        Scope::System => "System",
+        Scope::User => "User",
+    });
+    w.key("PayloadType");
+    w.string("Configuration");
+    w.key("PayloadUUID");
+    w.string(&stable_uuid(&meta.identifier));
+    w.key("PayloadVersion");
+    w.element("integer", "1");
+    w.end("dict");
+    w.finish()
+}
+
+/// An XML property list being written, laid out as the `plist` crate lays
+/// it out (see [`write_xml`]).
+struct Plist {
+    xml: quick_xml::Writer<Vec<u8>>,
+}
+
+impl Plist {
+    fn new(capacity: usize) -> Plist {
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(PROLOGUE);
+        Plist {
+            xml: quick_xml::Writer::new_with_indent(out, b'\t', 1),
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        // Writing to a Vec cannot fail.
+        let _ = self.xml.write_event(event);
+    }
+
+    fn start(&mut self, name: &str) {
+        self.event(Event::Start(BytesStart::new(name)));
+    }
+
+    fn end(&mut self, name: &str) {
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    fn element(&mut self, name: &str, text: &str) {
+        // `partial_escape` escapes `&`, `<`, `>` and a CR (as `&#13;`),
+        // and leaves quotes readable, as Apple's tools do.
+        let text = BytesText::from_escaped(quick_xml::escape::partial_escape(xml_text(text)));
+        // Writing to a Vec cannot fail.
+        let _ = self.xml.create_element(name).write_text_content(text);
+    }
+
+    fn key(&mut self, name: &str) {
+        self.element("key", name);
+    }
+
+    fn string(&mut self, text: &str) {
+        self.element("string", text);
+    }
+
+    fn boolean(&mut self, b: bool) {
+        self.event(Event::Empty(BytesStart::new(if b {
+            "true"
+        } else {
+            "false"
+        })));
+    }
+
+    fn finish(self) -> Vec<u8> {
+        let mut out = self.xml.into_inner();
+        out.extend_from_slice(b"\n</plist>\n");
+        out
     }
 }
+
+/// What precedes the root element, as the `plist` crate writes it.
+const PROLOGUE: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+"#;
 
 /// The text with every character XML cannot carry replaced by U+FFFD.
 fn xml_text(text: &str) -> Cow<'_, str> {
@@ -292,4 +330,95 @@ fn fix_quotes(out: &[u8]) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::encode::{Entry, Meta};
+    use crate::schema::Schema;
+
+    /// The same profile as a `plist::Value`, written by the `plist` crate.
+    fn through_plist_crate(p: &EncodedProfile<'_>, domain: &str) -> Vec<u8> {
+        let string = |s: &str| Value::String(xml_text(s).into_owned());
+        let inner_id = settings_identifier(&p.meta.identifier);
+        let mut inner = plist::Dictionary::new();
+        inner.insert("PayloadDisplayName".into(), string(domain));
+        inner.insert("PayloadIdentifier".into(), string(&inner_id));
+        inner.insert("PayloadType".into(), string(domain));
+        inner.insert("PayloadUUID".into(), string(&stable_uuid(&inner_id)));
+        inner.insert("PayloadVersion".into(), Value::Integer(1.into()));
+        let mut entries: Vec<_> = p.entries.iter().collect();
+        entries.sort_by(|a, b| a.def.name.cmp(&b.def.name));
+        for e in entries {
+            inner.insert(e.def.name.clone(), string(&e.text));
+        }
+        let mut outer = plist::Dictionary::new();
+        outer.insert(
+            "PayloadContent".into(),
+            Value::Array(vec![Value::Dictionary(inner)]),
+        );
+        outer.insert("PayloadDescription".into(), string(&p.meta.description));
+        outer.insert("PayloadDisplayName".into(), string(&p.meta.display_name));
+        outer.insert("PayloadIdentifier".into(), string(&p.meta.identifier));
+        outer.insert("PayloadOrganization".into(), string(&p.meta.organization));
+        outer.insert(
+            "PayloadRemovalDisallowed".into(),
+            Value::Boolean(p.meta.removal_disallowed),
+        );
+        outer.insert("PayloadScope".into(), string("User"));
+        outer.insert("PayloadType".into(), string("Configuration"));
+        outer.insert(
+            "PayloadUUID".into(),
+            string(&stable_uuid(&p.meta.identifier)),
+        );
+        outer.insert("PayloadVersion".into(), Value::Integer(1.into()));
+        write_xml(&Value::Dictionary(outer))
+    }
+
+    #[test]
+    fn the_direct_writer_lays_out_text_as_the_plist_crate_does() {
+        let schema = Schema::builtin();
+        let texts = [
+            "quotes \" and ' stay",
+            "<tag> & &amp; &quot; ]]>",
+            "cr\r and crlf\r\n and lf\n and\ttab",
+            "",
+            "control \u{1} and \u{FFFE} become U+FFFD",
+            "emoji 😀 and right-to-left مرحبا \u{202E}",
+            "[\"json\",{\"in\":\"a string\"}]",
+        ];
+        let entries = schema
+            .keys()
+            .iter()
+            .zip(texts)
+            .map(|(def, text)| Entry {
+                def,
+                value: serde_json::Value::String(text.into()),
+                text: text.into(),
+                secret: false,
+            })
+            .collect();
+        let p = EncodedProfile {
+            name: "hostile".into(),
+            meta: Meta {
+                identifier: "com.example.<&\"'>".into(),
+                display_name: "Acme & \"Co\" \r\n".into(),
+                description: "a <description>".into(),
+                organization: "Org 'quoted'".into(),
+                scope: Scope::User,
+                removal_disallowed: true,
+                formats: Vec::new(),
+                delivery: Delivery::Mdm,
+            },
+            entries,
+        };
+        let direct = render(&p, "com.example.domain", KeySelection::All);
+        let expected = through_plist_crate(&p, "com.example.domain");
+        assert_eq!(
+            String::from_utf8_lossy(&direct),
+            String::from_utf8_lossy(&expected)
+        );
+        assert_eq!(direct, expected);
+    }
 }
