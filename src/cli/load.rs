@@ -3,7 +3,7 @@
 use polc::host::{Host, HostError};
 use polc::source::SourceSet;
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -18,7 +18,8 @@ pub struct FsHost {
     root: PathBuf,
     /// The environment, read once on the first `env()`: a build looks up
     /// each variable once per profile, and the C library's `getenv` scans
-    /// the whole environment every time.
+    /// the whole environment every time. (Unix only.)
+    #[cfg_attr(not(unix), allow(dead_code))]
     environment: OnceLock<HashMap<OsString, OsString>>,
 }
 
@@ -50,6 +51,14 @@ impl Host for FsHost {
         String::from_utf8(bytes).map_err(|_| HostError::Other("not valid UTF-8".into()))
     }
 
+    #[cfg(not(unix))]
+    fn env(&self, name: &str) -> Option<String> {
+        // Elsewhere (Windows) names are matched without regard to case,
+        // which the standard library does.
+        std::env::var(name).ok()
+    }
+
+    #[cfg(unix)]
     fn env(&self, name: &str) -> Option<String> {
         // As `std::env::var`: a value that is not Unicode counts as unset.
         let environment = self.environment.get_or_init(|| {
@@ -61,7 +70,7 @@ impl Host for FsHost {
             map
         });
         environment
-            .get(OsStr::new(name))?
+            .get(std::ffi::OsStr::new(name))?
             .to_str()
             .map(String::from)
     }
