@@ -278,10 +278,17 @@ pub fn unrepresentable(p: &EncodedProfile<'_>) -> Vec<String> {
     .filter(|(_, text)| text.chars().any(|c| !xml_char(c)))
     .map(|(name, _)| name.to_string())
     .collect();
+    // A key name too (only a `--schema` can define such a name).
     out.extend(
         p.entries
             .iter()
-            .filter(|e| e.text.chars().any(|c| !xml_char(c)))
+            .filter(|e| {
+                e.def
+                    .name
+                    .chars()
+                    .chain(e.text.chars())
+                    .any(|c| !xml_char(c))
+            })
             .map(|e| e.def.name.clone()),
     );
     out
@@ -358,10 +365,15 @@ mod tests {
             "PayloadContent".into(),
             Value::Array(vec![Value::Dictionary(inner)]),
         );
-        outer.insert("PayloadDescription".into(), string(&p.meta.description));
+        // Empty texts are left out.
+        if !p.meta.description.is_empty() {
+            outer.insert("PayloadDescription".into(), string(&p.meta.description));
+        }
         outer.insert("PayloadDisplayName".into(), string(&p.meta.display_name));
         outer.insert("PayloadIdentifier".into(), string(&p.meta.identifier));
-        outer.insert("PayloadOrganization".into(), string(&p.meta.organization));
+        if !p.meta.organization.is_empty() {
+            outer.insert("PayloadOrganization".into(), string(&p.meta.organization));
+        }
         outer.insert(
             "PayloadRemovalDisallowed".into(),
             Value::Boolean(p.meta.removal_disallowed),
@@ -413,12 +425,44 @@ mod tests {
             },
             entries,
         };
-        let direct = render(&p, "com.example.domain", KeySelection::All);
-        let expected = through_plist_crate(&p, "com.example.domain");
-        assert_eq!(
-            String::from_utf8_lossy(&direct),
-            String::from_utf8_lossy(&expected)
-        );
-        assert_eq!(direct, expected);
+        let mut without_optional = p.clone();
+        without_optional.meta.description.clear();
+        without_optional.meta.organization.clear();
+        for p in [p, without_optional] {
+            let direct = render(&p, "com.example.domain", KeySelection::All);
+            let expected = through_plist_crate(&p, "com.example.domain");
+            assert_eq!(
+                String::from_utf8_lossy(&direct),
+                String::from_utf8_lossy(&expected)
+            );
+            assert_eq!(direct, expected);
+        }
+    }
+
+    #[test]
+    fn a_key_name_xml_cannot_carry_is_reported() {
+        let schema = Schema::builtin();
+        let mut def = schema.keys()[0].clone();
+        def.name = "ctl\u{1}key".into();
+        let p = EncodedProfile {
+            name: "p".into(),
+            meta: Meta {
+                identifier: "com.example.p".into(),
+                display_name: "P".into(),
+                description: String::new(),
+                organization: String::new(),
+                scope: Scope::System,
+                removal_disallowed: false,
+                formats: Vec::new(),
+                delivery: Delivery::Mdm,
+            },
+            entries: vec![Entry {
+                def: &def,
+                value: serde_json::Value::String("fine".into()),
+                text: "fine".into(),
+                secret: false,
+            }],
+        };
+        assert_eq!(unrepresentable(&p), vec!["ctl\u{1}key".to_string()]);
     }
 }
