@@ -45,7 +45,11 @@ if [ -z "$pkl" ] && [ "$(uname -sm)" = "Linux x86_64" ] && command -v npm >/dev/
   if [ -x "$tools/package/bin/pkl" ]; then pkl="$tools/package/bin/pkl"; fi
 fi
 if [ "$pkl" = none ]; then pkl=""; fi
-if [ -n "$pkl" ]; then echo "pkl: $("$pkl" --version)"; else echo "pkl: left out"; fi
+if [ -n "$pkl" ] && ! pkl_version="$("$pkl" --version 2>&1)"; then
+  echo "pkl: \`$pkl --version\` failed: its case is left out" >&2
+  pkl=""
+fi
+if [ -n "$pkl" ]; then echo "pkl: $pkl_version"; else echo "pkl: left out"; fi
 # Not /tmp: on the development machines its part of the disk has seen so
 # much creating and deleting that a file there costs several times more.
 mkdir -p "${BENCH_DIR:-$PWD/target}"
