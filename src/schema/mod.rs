@@ -223,6 +223,25 @@ impl Validator<'_> {
             if seen.insert(key.name.as_str(), ()).is_some() {
                 self.error(&key.name, format!("key `{}` is defined twice", key.name));
             }
+            if key.name.is_empty() {
+                self.error(&key.name, "a key has an empty name".into());
+            } else if key.name.chars().any(char::is_control) {
+                self.error(
+                    &key.name,
+                    format!(
+                        "key name {} has a control character: key names must be printable text",
+                        serde_json::to_string(&key.name).unwrap_or_default()
+                    ),
+                );
+            } else if key.name.starts_with("Payload") {
+                self.error(
+                    &key.name,
+                    format!(
+                        "key `{}` is reserved: a configuration profile's payload uses names starting with `Payload` for itself",
+                        key.name
+                    ),
+                );
+            }
             if !sections.contains(&key.section.as_str()) {
                 self.error(
                     &key.section,
@@ -423,7 +442,8 @@ impl Validator<'_> {
     }
 
     fn error(&mut self, needle: &str, message: String) {
-        let quoted = format!("\"{needle}\"");
+        // As the schema's JSON text spells it (escapes included).
+        let quoted = serde_json::to_string(needle).unwrap_or_default();
         let start = self.text.find(&quoted).unwrap_or(0);
         let end = if start == 0 && !self.text.starts_with(&quoted) {
             0
