@@ -214,9 +214,18 @@ impl Plist {
     }
 
     fn element(&mut self, name: &str, text: &str) {
-        // `partial_escape` escapes `&`, `<`, `>` and a CR (as `&#13;`),
-        // and leaves quotes readable, as Apple's tools do.
-        let text = BytesText::from_escaped(quick_xml::escape::partial_escape(xml_text(text)));
+        // Most text is plain: one pass over its bytes tells, and it is
+        // written as it is.
+        let plain = text
+            .bytes()
+            .all(|b| matches!(b, b'\t' | b'\n' | b' '..=b'~') && !matches!(b, b'&' | b'<' | b'>'));
+        let text = if plain {
+            BytesText::from_escaped(text)
+        } else {
+            // `partial_escape` escapes `&`, `<`, `>` and a CR (as `&#13;`),
+            // and leaves quotes readable, as Apple's tools do.
+            BytesText::from_escaped(quick_xml::escape::partial_escape(xml_text(text)))
+        };
         // Writing to a Vec cannot fail.
         let _ = self.xml.create_element(name).write_text_content(text);
     }
