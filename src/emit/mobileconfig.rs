@@ -261,7 +261,7 @@ const PROLOGUE: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>
 
 /// The text with every character XML cannot carry replaced by U+FFFD.
 fn xml_text(text: &str) -> Cow<'_, str> {
-    if text.chars().all(xml_char) {
+    if xml_clean(text) {
         Cow::Borrowed(text)
     } else {
         text.chars()
@@ -284,23 +284,27 @@ pub fn unrepresentable(p: &EncodedProfile<'_>) -> Vec<String> {
         ("meta.organization", &meta.organization),
     ]
     .into_iter()
-    .filter(|(_, text)| text.chars().any(|c| !xml_char(c)))
+    .filter(|(_, text)| !xml_clean(text))
     .map(|(name, _)| name.to_string())
     .collect();
     // A key name too (only a `--schema` can define such a name).
     out.extend(
         p.entries
             .iter()
-            .filter(|e| {
-                e.def
-                    .name
-                    .chars()
-                    .chain(e.text.chars())
-                    .any(|c| !xml_char(c))
-            })
+            .filter(|e| !xml_clean(&e.def.name) || !xml_clean(&e.text))
             .map(|e| e.def.name.clone()),
     );
     out
+}
+
+/// Whether XML 1.0 can carry every character of the text.
+fn xml_clean(text: &str) -> bool {
+    // Every byte of a character XML cannot carry is a C0 control other
+    // than tab, LF and CR, or 0xEF (the lead byte of U+FFFE and U+FFFF,
+    // and of other characters, which the slow path tells apart).
+    text.bytes()
+        .all(|b| (b >= 0x20 && b != 0xEF) || matches!(b, b'\t' | b'\n' | b'\r'))
+        || text.chars().all(xml_char)
 }
 
 /// Whether XML 1.0 can carry a character (the `Char` production).
@@ -473,5 +477,24 @@ mod tests {
             }],
         };
         assert_eq!(unrepresentable(&p), vec!["ctl\u{1}key".to_string()]);
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_the_char_production() {
+        for text in [
+            "",
+            "plain",
+            "tab\t lf\n cr\r",
+            "\u{1}",
+            "\u{1F}",
+            "\u{7F} and \u{85} are allowed",
+            "\u{FFFD} (EF BF BD) is allowed",
+            "\u{FFFE}",
+            "\u{FFFF}",
+            "\u{FFFC}\u{FEFF}\u{E000}\u{EFFF}",
+            "😀 \u{10FFFF}",
+        ] {
+            assert_eq!(xml_clean(text), text.chars().all(xml_char), "{text:?}");
+        }
     }
 }
