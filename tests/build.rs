@@ -128,9 +128,11 @@ fn manifest_lists_every_artifact_with_its_sha256() {
 fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
     let base = temp("atomic");
     let out = base.join("dist");
-    // A previous output with a stale file.
+    // A previous output with a file no build makes now.
     std::fs::create_dir_all(out.join("profiles/old")).unwrap();
     std::fs::write(out.join("profiles/old/stale.reg"), b"stale").unwrap();
+    let manifest = br#"{"artifacts": [{"path": "profiles/old/stale.reg", "bytes": 5, "sha256": "", "secret": false}]}"#;
+    std::fs::write(out.join("manifest.json"), manifest).unwrap();
     // Missing secrets: the build fails, the old output is untouched.
     let (code, _, stderr) = polc(&["build", "policies", "-o", out.to_str().unwrap()], &[]);
     assert_eq!(code, 1);
@@ -138,7 +140,10 @@ fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(
         tree(&out),
-        vec![("profiles/old/stale.reg".to_string(), b"stale".to_vec())]
+        vec![
+            ("manifest.json".to_string(), manifest.to_vec()),
+            ("profiles/old/stale.reg".to_string(), b"stale".to_vec())
+        ]
     );
     // A policy set with errors: same.
     let (code, _, _) = polc(
@@ -146,7 +151,7 @@ fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
         &secrets(),
     );
     assert_eq!(code, 1);
-    assert_eq!(tree(&out).len(), 1);
+    assert_eq!(tree(&out).len(), 2);
     // A good build replaces the whole directory.
     let (code, _, stderr) = polc(
         &["build", "policies", "-o", out.to_str().unwrap()],
@@ -657,5 +662,87 @@ fn signed_profiles_verify_and_are_deterministic() {
         "\"https://llm.us.acme.example\""
     );
     assert_eq!(line("identifier"), "\"com.acme.claude.us\"");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_directory_that_is_not_a_previous_output_is_never_replaced() {
+    let base = temp("refuse");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap();
+    // Not empty, no manifest: a home directory, a repository.
+    std::fs::create_dir_all(out.join(".git")).unwrap();
+    std::fs::write(out.join(".git/HEAD"), b"ref").unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is not empty and is not the output of a `polc build`"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&out).len(), 2);
+    // A previous output with a file added by hand: named, and kept.
+    std::fs::remove_dir_all(&out).unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(out.join("profiles/us/README.txt"), b"mine").unwrap();
+    let before = tree(&out);
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`profiles/us/README.txt`"), "{stderr}");
+    assert_eq!(tree(&out), before);
+    // The policy set's own directory.
+    let set = base.join("set");
+    std::fs::create_dir_all(&set).unwrap();
+    std::fs::copy(
+        common::root().join("policies/base.policy"),
+        set.join("base.policy"),
+    )
+    .unwrap();
+    let set = set.to_str().unwrap();
+    let (code, _, stderr) = polc(&["build", set, "-o", set], &secrets());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(std::path::Path::new(set).join("base.policy").is_file());
+    // Nothing was left beside them.
+    let mut siblings: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    siblings.sort();
+    assert_eq!(siblings, ["dist", "set"]);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn the_current_directory_can_be_the_output() {
+    let base = temp("dot");
+    let out = base.join("here");
+    std::fs::create_dir_all(&out).unwrap();
+    let policies = common::root().join("policies");
+    let run = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_polc"));
+        cmd.args(["build", policies.to_str().unwrap(), "-o", "."])
+            .current_dir(&out)
+            .env("NO_COLOR", "1");
+        for (k, v) in secrets() {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // Twice: into the empty directory, then over its own output.
+    for _ in 0..2 {
+        let (code, stderr) = run();
+        assert_eq!(code, 0, "{stderr}");
+        assert!(out.join("manifest.json").is_file());
+    }
+    let siblings: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(siblings, ["here"]);
     std::fs::remove_dir_all(&base).unwrap();
 }

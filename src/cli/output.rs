@@ -78,8 +78,17 @@ fn fail(what: &str, p: &Path, e: std::io::Error) -> String {
 }
 
 impl Staging {
-    /// Creates an empty staging directory for `dir`.
+    /// Creates an empty staging directory for `dir`, after making sure
+    /// that replacing `dir` deletes nothing but an earlier build's output.
     pub fn new(dir: &Path) -> Result<Self, String> {
+        // `.` and `..` cannot be renamed: name the directory itself.
+        let named;
+        let dir = if dir.file_name().is_none() && dir.is_dir() {
+            named = dir.canonicalize().map_err(|e| fail("read", dir, e))?;
+            named.as_path()
+        } else {
+            dir
+        };
         let name = dir
             .file_name()
             .map_or_else(|| "dist".into(), |n| n.to_string_lossy().into_owned());
@@ -89,6 +98,9 @@ impl Staging {
             .unwrap_or(Path::new("."));
         if dir.exists() && !dir.is_dir() {
             return Err(format!("`{}` exists and is not a directory", dir.display()));
+        }
+        if dir.is_dir() {
+            check_replaceable(dir)?;
         }
         let staging = parent.join(format!(".{name}.polc-new"));
         let old = parent.join(format!(".{name}.polc-old"));
@@ -168,6 +180,64 @@ impl Staging {
     pub fn discard(self) {
         let _ = std::fs::remove_dir_all(&self.staging);
     }
+}
+
+/// Refuses an output directory that holds anything but an earlier build's
+/// output: the build replaces the directory as a whole, so whatever else is
+/// in it would be deleted (`-o .` in a repository, `-o ~`, or the policy
+/// set's own directory).
+fn check_replaceable(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let mut entries = std::fs::read_dir(dir).map_err(|e| fail("read", dir, e))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    let advice = "polc replaces the output directory as a whole, so it would be deleted; \
+                  choose a new or empty directory with -o, or remove this one first";
+    let manifest = dir.join("manifest.json");
+    let listed: std::collections::HashSet<String> = std::fs::read(&manifest)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|doc| {
+            doc.get("artifacts")?
+                .as_array()?
+                .iter()
+                .map(|a| a.get("path")?.as_str().map(String::from))
+                .collect()
+        })
+        .ok_or_else(|| {
+            format!(
+                "`{shown}` is not empty and is not the output of a `polc build` (it has no polc \
+                 manifest.json); {advice}"
+            )
+        })?;
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = pending.pop() {
+        for entry in std::fs::read_dir(&path).map_err(|e| fail("read", &path, e))? {
+            let entry = entry.map_err(|e| fail("read", &path, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let rel = if rel.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{rel}/{name}")
+            };
+            // The file type from the directory entry: no link is followed
+            // (a link where a listed file was is removed, not its target).
+            let kind = entry
+                .file_type()
+                .map_err(|e| fail("read", &entry.path(), e))?;
+            if kind.is_dir() {
+                pending.push((entry.path(), rel));
+            } else if !(rel == "manifest.json" || listed.contains(&rel)) {
+                return Err(format!(
+                    "`{shown}` holds `{rel}`, which its manifest.json does not list \
+                     (it is not from a `polc build`); {advice}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file that must not exist yet.
