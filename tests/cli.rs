@@ -137,6 +137,28 @@ fn trace_shows_provenance() {
 }
 
 #[test]
+fn trace_refuses_a_key_nothing_knows() {
+    let (code, _, stderr) = polc(&["trace", "us", "inferenceGatewayBaseURL"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no key `inferenceGatewayBaseURL` in the schema, and no profile sets it (did you mean `inferenceGatewayBaseUrl`?)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = polc(&["trace", "us", "identifier"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("(did you mean `meta.identifier`?)"),
+        "{stderr}"
+    );
+    // A key the schema knows is traced even where no profile sets it.
+    let (code, stdout, stderr) = polc(&["trace", "us", "otlpEndpoint"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("otlpEndpoint in profile us"), "{stdout}");
+    let (code, _, stderr) = polc(&["trace", "us", "meta.identifier"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn explain_every_code() {
     for c in polc::diag::Code::ALL {
         let (code, stdout, _) = polc(&["explain", c.as_str()]);

@@ -627,6 +627,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
         Command::Trace { profile, key, path } => {
             let (schema, set, compilation, id) =
                 compile_profile(cli, color, path.as_deref(), profile)?;
+            check_traced_key(&schema, &compilation, id, key)?;
             out(&polc::inspect::trace_text(
                 &compilation.resolved,
                 id,
@@ -641,6 +642,58 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             })
         }
     }
+}
+
+/// Refuses to trace a key that neither the schema nor any profile the
+/// traced one replays knows: "not set" would hide a misspelling.
+fn check_traced_key(
+    schema: &Schema,
+    compilation: &polc::Compilation,
+    id: polc::resolve::ProfileId,
+    key: &str,
+) -> Result<(), Failure> {
+    let meta_field = |k: &str| {
+        k.strip_prefix(polc::resolve::META_PREFIX)
+            .is_some_and(|f| polc::check::meta::FIELDS.iter().any(|m| m.name == f))
+    };
+    let resolved = &compilation.resolved;
+    let set_here = resolved.linearization[id.index()].iter().any(|p| {
+        resolved
+            .profile(*p)
+            .statements
+            .iter()
+            .any(|s| &*s.key == key)
+    });
+    if schema.key(key).is_some()
+        || schema.key_by_alias(key).is_some()
+        || meta_field(key)
+        || set_here
+    {
+        return Ok(());
+    }
+    let meta_names: Vec<String> = polc::check::meta::FIELDS
+        .iter()
+        .map(|m| format!("{}{}", polc::resolve::META_PREFIX, m.name))
+        .collect();
+    let bare_meta = polc::check::meta::FIELDS
+        .iter()
+        .find(|m| m.name == key)
+        .map(|m| format!("{}{}", polc::resolve::META_PREFIX, m.name));
+    let hint = bare_meta
+        .or_else(|| {
+            polc::suggest::did_you_mean(
+                key,
+                schema
+                    .keys()
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .chain(meta_names.iter().map(String::as_str)),
+            )
+            .map(String::from)
+        })
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Err(format!("no key `{key}` in the schema, and no profile sets it{hint}").into())
 }
 
 /// Loads the schema and the policy set, compiles it, finds a profile and
