@@ -309,3 +309,29 @@ fn readme_example_checks_clean() {
     assert!(c.diagnostics.is_empty(), "{text}");
     assert!(c.resolved.find("eu-contractors").is_some());
 }
+
+/// The README's CI workflow gives `polc build` every secret the example
+/// policy set reads, so that copying it builds.
+#[test]
+fn readme_workflow_passes_every_secret_of_the_policies() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let build_step = readme
+        .split("- run: polc build policies -o dist")
+        .nth(1)
+        .and_then(|rest| rest.split("- uses:").next())
+        .expect("the workflow's build step");
+    let mut read = std::collections::BTreeSet::new();
+    for (_, bytes) in common::read_tree(&common::root().join("policies")) {
+        let text = String::from_utf8(bytes).unwrap();
+        for piece in text.split("env(\"").skip(1) {
+            read.insert(piece.split('"').next().unwrap().to_string());
+        }
+    }
+    assert!(!read.is_empty());
+    for name in &read {
+        assert!(
+            build_step.contains(&format!("{name}: ${{{{ secrets.{name} }}}}")),
+            "the README's build step does not pass {name}"
+        );
+    }
+}
