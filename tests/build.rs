@@ -746,3 +746,43 @@ fn the_current_directory_can_be_the_output() {
     assert_eq!(siblings, ["here"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn a_failed_build_lists_its_diagnostics_in_order() {
+    let base = temp("order");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile p {\n  meta { identifier = \"com.example.p\" }\n  inferenceProvider = \"gateway\"\n  \
+         inferenceGatewayApiKey = env(\"POLC_TEST_UNSET_KEY\")\n  inferenceGatewayBaseUrl = \"https://llm.example.com\"\n  \
+         inferenceBedrockRegion = \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let out = base.join("dist");
+    let (code, stdout, stderr) = polc(
+        &[
+            "build",
+            base.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(String, u64)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["labels"][0]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The build's missing secret (line 4) before the check's warning (line 6).
+    assert_eq!(found, [("B0401".to_string(), 4), ("L0301".to_string(), 6)]);
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -450,7 +450,10 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                     staging.discard();
                     match e {
                         polc::emit::build::BuildError::Diagnostics(errors) => {
-                            diagnostics.extend(errors);
+                            // In the one order of every diagnostic list.
+                            let mut all = polc::diag::Diagnostics::new();
+                            all.extend(diagnostics.drain(..).chain(errors));
+                            diagnostics = all.into_sorted();
                             format_diagnostics(&diagnostics)?;
                             err("error: nothing was written\n");
                             Ok(PROBLEMS)
