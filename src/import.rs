@@ -744,7 +744,7 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
     out.push_str(&format!("/// Imported from a {} by polc.\n", imported.kind));
     out.push_str(&format!(
         "profile {} {{\n",
-        if is_ident(name) {
+        if crate::value::is_bare_name(name) {
             name.to_string()
         } else {
             quote(name)
@@ -775,8 +775,14 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
         out.push_str("  }\n");
     }
     out.push_str("}\n");
+    // Laid out as `polc fmt` lays it out, so that an import passes
+    // `polc fmt --check` as it is.
+    let source = match crate::syntax::format_source(&out) {
+        Ok(formatted) => formatted,
+        Err(_) => out,
+    };
     ImportResult {
-        source: out,
+        source,
         diagnostics,
     }
 }

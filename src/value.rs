@@ -304,6 +304,19 @@ pub fn is_ident(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// The language's reserved words, which a name is never written as bare.
+pub const KEYWORDS: [&str; 12] = [
+    "profile", "abstract", "extends", "unset", "meta", "let", "for", "in", "true", "false", "env",
+    "file",
+];
+
+/// Whether `s` can be written bare where the language expects a name (a
+/// profile name or parent): an identifier that is not a reserved word.
+#[must_use]
+pub fn is_bare_name(s: &str) -> bool {
+    is_ident(s) && !KEYWORDS.contains(&s)
+}
+
 /// Writes `s` as a policy string literal.
 pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');

@@ -185,3 +185,20 @@ fn schema_lists_and_documents_keys() {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_writes_formatted_source_under_a_valid_name() {
+    let file = "tests/ui/import/mixed.reg";
+    let (code, stdout, stderr) = polc(&["import", file, "--name", "abstract"]);
+    assert!(code <= 1, "{stderr}");
+    // A reserved word is quoted, so the source parses.
+    assert!(stdout.contains("profile \"abstract\" {"), "{stdout}");
+    // As `polc fmt` would lay it out.
+    assert_eq!(polc::syntax::format_source(&stdout).unwrap(), stdout);
+    let (code, _, stderr) = polc(&["import", file, "--name", "my profile"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`my profile` is not a valid profile name"),
+        "{stderr}"
+    );
+}

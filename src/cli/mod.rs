@@ -571,6 +571,12 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let bytes = std::fs::read(file)
                 .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
             let name = name.clone().unwrap_or_else(|| profile_name_from(file));
+            if !polc::resolve::eval::valid_profile_name(&name) {
+                return Err(format!(
+                    "`{name}` is not a valid profile name: lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"
+                )
+                .into());
+            }
             let empty = SourceSet::new(Vec::new());
             match polc::import::read(&bytes, &schema.file().domain) {
                 Err(why) => {

@@ -322,6 +322,8 @@ mod tests {
         let dist = base.join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(dist.join("a.txt"), b"old").unwrap();
+        let manifest = br#"{"artifacts": [{"path": "a.txt"}]}"#;
+        std::fs::write(dist.join("manifest.json"), manifest).unwrap();
         let staging = Staging::new(&dist).unwrap();
         // As if another build into the same directory had linked it.
         std::fs::hard_link(dist.join("a.txt"), base.join(".dist.polc-new/a.txt")).unwrap();
