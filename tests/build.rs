@@ -786,3 +786,24 @@ fn a_failed_build_lists_its_diagnostics_in_order() {
     assert_eq!(found, [("B0401".to_string(), 4), ("L0301".to_string(), 6)]);
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn a_set_without_concrete_profiles_says_so() {
+    let base = temp("abstract-only");
+    std::fs::write(
+        base.join("a.policy"),
+        "abstract profile base {\n  disableAutoUpdates = false\n}\n",
+    )
+    .unwrap();
+    let out = base.join("dist");
+    let (code, _, stderr) = polc(
+        &["build", base.to_str().unwrap(), "-o", out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("note: the policy set has no concrete profile"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -438,6 +438,15 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                         );
                     }
                     format_diagnostics(&diagnostics)?;
+                    let concrete = compilation
+                        .resolved
+                        .ids()
+                        .any(|id| !compilation.resolved.profile(id).is_abstract);
+                    if !concrete {
+                        err(
+                            "note: the policy set has no concrete profile, so only the schema's templates were written\n",
+                        );
+                    }
                     err(&format!(
                         "wrote {} files to {}\n",
                         entries.len() + 1,
