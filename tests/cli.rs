@@ -202,3 +202,19 @@ fn import_writes_formatted_source_under_a_valid_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_refuses_a_file_without_settings() {
+    let dir = std::env::temp_dir().join(format!("polc-cli-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("manifest.json");
+    std::fs::write(&file, br#"{"artifacts": []}"#).unwrap();
+    let (code, stdout, stderr) = polc(&["import", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("it holds no setting of the schema"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -596,6 +596,24 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                     err(&polc::render::human(&empty, &[d], color));
                     Ok(PROBLEMS)
                 }
+                Ok(imported)
+                    if !imported.values.iter().any(|(k, _)| {
+                        schema.key(k).is_some() || schema.key_by_alias(k).is_some()
+                    }) =>
+                {
+                    // A manifest, an allowlist, a template: an empty profile
+                    // would look like a successful import.
+                    let d = Diagnostic::new(
+                        Code::ImportUnreadable,
+                        format!(
+                            "cannot import `{}`: it holds no setting of the schema (read as a {})",
+                            file.display(),
+                            imported.kind
+                        ),
+                    );
+                    err(&polc::render::human(&empty, &[d], color));
+                    Ok(PROBLEMS)
+                }
                 Ok(imported) => {
                     let result = polc::import::to_policy(&imported, &name, &schema);
                     out(&result.source)?;
