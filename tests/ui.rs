@@ -122,8 +122,8 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
         let c = polc::compile(&sources, &schema, &host);
         let mut diagnostics = c.diagnostics.clone();
         // Build cases also encode every concrete profile, as `polc build` does.
-        // Build cases are also built, as `polc build` does (no `env()`
-        // variable is set).
+        // Build cases are also built, as `polc build` does (`env()` reads
+        // the `environment` file of a directory case, else nothing).
         if case.stage == "build" {
             if let Err(errors) = polc::emit::build::build(&c, &schema, &host) {
                 diagnostics.extend(errors);

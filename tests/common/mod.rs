@@ -48,6 +48,13 @@ pub fn load_dir(dir: &Path) -> (Vec<(String, Vec<u8>)>, MemoryHost) {
     for (path, bytes) in read_tree(dir) {
         if path.ends_with(".policy") {
             files.push((path, bytes));
+        } else if path == "environment" {
+            // `NAME=value` lines: the environment `env()` reads.
+            for line in String::from_utf8(bytes).unwrap().lines() {
+                if let Some((name, value)) = line.split_once('=') {
+                    host.env.insert(name.to_string(), value.to_string());
+                }
+            }
         } else if let Ok(text) = String::from_utf8(bytes) {
             host.files.insert(path, text);
         }
