@@ -10,10 +10,12 @@
 //!
 //! - values are rendered exactly as `polc show --format json` renders them
 //!   ([`crate::inspect::value_json`]): `env()` secrets as `"<env:NAME>"`,
-//!   literal values of secret keys as `"<redacted>"`. A changed `env()`
-//!   variable name shows as `"<env:OLD>"` → `"<env:NEW>"`; a changed literal
-//!   secret shows as `"<redacted>"` → `"<redacted>"` (the change is detected,
-//!   the values are not shown);
+//!   literal values of secret keys, and of secret fields inside values at
+//!   any depth (an MCP server's OAuth client secret), as `"<redacted>"`. A
+//!   changed `env()` variable name shows as `"<env:OLD>"` → `"<env:NEW>"`; a
+//!   changed literal secret shows as `"<redacted>"` → `"<redacted>"`, or as
+//!   two equal values when only a secret field inside changed (the change is
+//!   detected, the values are not shown);
 //! - artifacts are built with [`PlaceholderEnv`], a host whose `env()` gives
 //!   `<env:NAME>` for every variable, so the environment is never read and
 //!   an artifact changes when a secret's variable name changes, never when
@@ -648,8 +650,9 @@ impl Diff {
             for (key, c) in rows {
                 let b = c.before.as_ref().map(compact);
                 let a = c.after.as_ref().map(compact);
+                // Equal values (a secret changed inside) are shown from the start.
                 let focus = match (&b, &a) {
-                    (Some(b), Some(a)) => {
+                    (Some(b), Some(a)) if b != a => {
                         b.chars().zip(a.chars()).take_while(|(x, y)| x == y).count()
                     }
                     _ => 0,

@@ -81,6 +81,7 @@
 //! this module, and warnings name keys, never values.
 
 use crate::import::{Hive, Imported, RegType, RegValue, Registry, decode};
+use crate::redact::redact_key;
 use crate::schema::Schema;
 use crate::schema::model::{Availability, KeyDef, Status, TypeDef};
 use serde_json::{Map, Value as Json, json};
@@ -299,11 +300,7 @@ pub fn resolve(inputs: &Inputs, schema: &Schema) -> Effective {
             continue;
         }
         let redacted = held.def.secret;
-        let value = if redacted {
-            Json::String("<redacted>".into())
-        } else {
-            redact(value, &held.def.ty, schema)
-        };
+        let value = redact_key(value, held.def, schema);
         keys.insert(
             name,
             Setting {
@@ -823,43 +820,6 @@ fn list(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Replaces secret fields inside a value by `"<redacted>"`.
-fn redact(v: Json, ty: &TypeDef, schema: &Schema) -> Json {
-    match (ty, v) {
-        (TypeDef::Object { name }, Json::Object(map)) => {
-            let Some(object) = schema.object_type(name) else {
-                return Json::Object(map);
-            };
-            Json::Object(
-                map.into_iter()
-                    .map(|(k, v)| {
-                        let v = match object.fields.iter().find(|f| f.name == k) {
-                            Some(f) if f.secret => Json::String("<redacted>".into()),
-                            Some(f) => redact(v, &f.ty, schema),
-                            None => v,
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            )
-        }
-        (TypeDef::List { items, .. }, Json::Array(vs)) => {
-            Json::Array(vs.into_iter().map(|v| redact(v, items, schema)).collect())
-        }
-        (TypeDef::Map { values, .. }, Json::Object(map)) => Json::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, redact(v, values, schema)))
-                .collect(),
-        ),
-        // At most one variant per kind of value: each variant redacts only
-        // values of its kind.
-        (TypeDef::Union { variants }, v) => variants
-            .iter()
-            .fold(v, |v, variant| redact(v, variant, schema)),
-        (_, v) => v,
-    }
 }
 
 /// The effective configuration as one JSON object:

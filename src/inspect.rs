@@ -1,23 +1,52 @@
 //! `polc show` and `polc trace`: the effective configuration of a profile
 //! and the provenance of one key, as text or JSON.
 //!
-//! Secrets are never printed: `env()` values appear as `<env:NAME>` and
-//! literal values of secret keys as `<redacted>`.
+//! Secrets are never printed: `env()` values appear as `<env:NAME>`, and
+//! literal values of secret keys and of secret fields inside values (at
+//! any depth, see [`crate::redact`]) as `<redacted>`.
 
+use crate::redact;
 use crate::resolve::{EffValue, Op, ProfileId, Resolved};
 use crate::schema::Schema;
+use crate::schema::model::KeyDef;
 use crate::source::SourceSet;
 use crate::span::Span;
 use crate::value::{Val, Value};
-use serde_json::json;
 use std::fmt::Write as _;
 
-/// A redacted one-line rendering of a value.
-fn shown(v: &Val, secret: bool) -> String {
-    if secret && !matches!(v.kind, Value::Env(_)) {
-        return "<redacted>".to_string();
+/// `value`, a value of the key `def` (`None`: a `meta` field or a key the
+/// schema does not know, never secret), as it may be shown: the whole value
+/// if the key is secret, and every secret field inside it, at any depth,
+/// replaced by `"<redacted>"`; `env()` references are kept (they hold a
+/// name, shown as `<env:NAME>`).
+fn redacted(schema: &Schema, def: Option<&KeyDef>, value: &Val) -> Val {
+    match def {
+        Some(def) => redact::redact_key(value.clone(), def, schema),
+        None => value.clone(),
     }
-    redact_env(&v.display_plain())
+}
+
+/// A redacted one-line rendering of a value of the key `def` (see
+/// [`redacted`]): a literal value of a secret key as a bare `<redacted>`
+/// (as `polc effective` shows it), secret fields inside a value as
+/// `"<redacted>"`, `env()` references as `<env:NAME>`.
+fn shown(schema: &Schema, def: Option<&KeyDef>, value: &Val) -> String {
+    if def.is_some_and(|d| d.secret) && !matches!(value.kind, Value::Env(_)) {
+        return redact::REDACTED.to_string();
+    }
+    redact_env(&redacted(schema, def, value).display_plain())
+}
+
+/// A redacted one-line rendering of the value of a statement `KEY OP value`
+/// (see [`shown`]); the value of a `+=` or `-=` may be an element of the
+/// key's list.
+fn shown_statement(schema: &Schema, def: Option<&KeyDef>, op: Op, value: &Val) -> String {
+    match (op, def) {
+        (Op::Append | Op::Remove, Some(def)) if !def.secret => {
+            redact_env(&redact::redact_change(value.clone(), def, schema).display_plain())
+        }
+        _ => shown(schema, def, value),
+    }
 }
 
 /// `env("NAME")` → `<env:NAME>` in displayed text.
@@ -44,10 +73,6 @@ fn redact_env(s: &str) -> String {
     out
 }
 
-fn is_secret(schema: &Schema, key: &str) -> bool {
-    schema.key(key).is_some_and(|k| k.secret)
-}
-
 fn location(sources: &SourceSet, span: Span) -> String {
     let file = sources.file(span.file);
     let (line, col) = file.line_col(span.start as usize);
@@ -69,15 +94,12 @@ pub fn show_json(resolved: &Resolved, id: ProfileId, schema: &Schema) -> serde_j
 }
 
 /// One value as [`show_json`] prints it: typed JSON, `env()` secrets as
-/// `"<env:NAME>"` and literal values of secret keys as `"<redacted>"`.
-/// `key` may be a `meta.` field (never secret).
+/// `"<env:NAME>"`, and literal values of secret keys and of secret fields
+/// inside values (at any depth) as `"<redacted>"`. `key` may be a `meta.`
+/// field (never secret).
 #[must_use]
 pub fn value_json(schema: &Schema, key: &str, value: &Val) -> serde_json::Value {
-    if is_secret(schema, key) && !matches!(value.kind, Value::Env(_)) {
-        json!("<redacted>")
-    } else {
-        value.to_json(&|_| None)
-    }
+    redacted(schema, schema.key(key), value).to_json(&|_| None)
 }
 
 /// The effective configuration as text, grouped by schema section, with the
@@ -113,22 +135,22 @@ pub fn show_text(
         let _ = writeln!(out, "  (not resolved: see the diagnostics)");
         return out;
     };
-    let rows = |entries: Vec<(&str, &EffValue, bool)>, out: &mut String| {
+    let rows = |entries: Vec<(&str, &EffValue, Option<&KeyDef>)>, out: &mut String| {
         let width = entries.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
-        for (k, ev, secret) in entries {
+        for (k, ev, def) in entries {
             let _ = writeln!(
                 out,
                 "  {k:<width$} = {}  # {}",
-                shown(&ev.value, secret),
+                shown(schema, def, &ev.value),
                 location(sources, ev.last_span())
             );
         }
     };
-    let meta: Vec<(&str, &EffValue, bool)> = eff
+    let meta: Vec<(&str, &EffValue, Option<&KeyDef>)> = eff
         .iter()
         .filter_map(|(k, v)| {
             k.strip_prefix(crate::resolve::META_PREFIX)
-                .map(|f| (f, v, false))
+                .map(|f| (f, v, None))
         })
         .collect();
     if !meta.is_empty() {
@@ -136,11 +158,11 @@ pub fn show_text(
         rows(meta, &mut out);
     }
     for section in &schema.file().sections {
-        let entries: Vec<(&str, &EffValue, bool)> = schema
+        let entries: Vec<(&str, &EffValue, Option<&KeyDef>)> = schema
             .keys()
             .iter()
             .filter(|k| k.section == section.id)
-            .filter_map(|k| eff.get(&k.name).map(|v| (k.name.as_str(), v, k.secret)))
+            .filter_map(|k| eff.get(&k.name).map(|v| (k.name.as_str(), v, Some(k))))
             .collect();
         if entries.is_empty() {
             continue;
@@ -148,10 +170,10 @@ pub fn show_text(
         let _ = writeln!(out, "\n{}", section.title);
         rows(entries, &mut out);
     }
-    let unknown: Vec<(&str, &EffValue, bool)> = eff
+    let unknown: Vec<(&str, &EffValue, Option<&KeyDef>)> = eff
         .keys()
         .filter(|(k, _)| schema.key(k).is_none())
-        .map(|(k, v)| (&**k, v, false))
+        .map(|(k, v)| (&**k, v, None))
         .collect();
     if !unknown.is_empty() {
         let _ = writeln!(out, "\nUnknown keys");
@@ -171,7 +193,7 @@ pub fn trace_text(
     sources: &SourceSet,
 ) -> String {
     let decl = resolved.profile(id);
-    let secret = is_secret(schema, key);
+    let def = schema.key(key);
     let mut out = String::new();
     let order = &resolved.linearization[id.index()];
     let names: Vec<&str> = order.iter().map(|p| &*resolved.profile(*p).name).collect();
@@ -190,7 +212,7 @@ pub fn trace_text(
                 (op, Some(v)) => format!(
                     "{key} {} {}",
                     op.as_str(),
-                    shown(&v.bind_profile(&decl.name), secret)
+                    shown_statement(schema, def, *op, &v.bind_profile(&decl.name))
                 ),
                 (op, None) => format!("{key} {} <invalid>", op.as_str()),
             };
@@ -219,7 +241,12 @@ pub fn trace_text(
     }
     match ev {
         Some(ev) => {
-            let _ = writeln!(out, "\neffective: {} = {}", key, shown(&ev.value, secret));
+            let _ = writeln!(
+                out,
+                "\neffective: {} = {}",
+                key,
+                shown(schema, def, &ev.value)
+            );
         }
         None => {
             let _ = writeln!(out, "\neffective: {key} is not set");

@@ -17,6 +17,7 @@ pub mod host;
 pub mod import;
 pub mod inspect;
 pub mod par;
+pub mod redact;
 pub mod render;
 pub mod resolve;
 pub mod schema;

@@ -733,3 +733,108 @@ fn markdown_escapes_and_shortens_values() {
         "{md}"
     );
 }
+
+/// A server whose OAuth client secret is written in the policy and a
+/// server with an `env()` header, the one whose field comes first first
+/// (Markdown shortens long values: what a test looks for must come early).
+fn servers(client_secret: &str, header_first: bool) -> String {
+    let secret = format!(
+        "    {{\n      oauth = {{ clientSecret = \"{client_secret}\", clientId = \"id\", authorizationServer = [\"https://account.box.com\"] }}\n      name = \"box\", transport = \"http\", url = \"https://mcp.example.com/box\"\n    }},\n"
+    );
+    let header = "    {\n      headers = { Authorization = env(\"HDR_TOKEN\") }\n      name = \"wiki\", transport = \"http\", url = \"https://mcp.example.com/wiki\"\n    },\n";
+    let (a, b) = if header_first {
+        (header, secret.as_str())
+    } else {
+        (secret.as_str(), header)
+    };
+    format!("  managedMcpServers = [\n{a}{b}  ]\n")
+}
+
+fn lit_profile(name: &str, body: &str) -> String {
+    format!(
+        "profile {name} {{\n  meta {{ identifier = \"com.example.{name}\" }}\n  inferenceProvider = \"gateway\"\n  inferenceGatewayBaseUrl = \"https://llm.example.com\"\n  inferenceGatewayApiKey = env(\"K\")\n{body}}}\n"
+    )
+}
+
+/// Secret fields inside values, and `env()` values inside objects, never
+/// appear in any format: a changed nested secret is detected, not shown; an
+/// added profile shows its nested secrets redacted.
+#[test]
+fn nested_secrets_are_never_shown() {
+    const NESTED: [&str; 3] = [
+        "NESTED-OLD-SECRET-4444",
+        "NESTED-NEW-SECRET-5555",
+        "NESTED-ADDED-SECRET-6666",
+    ];
+    let dir = scratch("nested");
+    std::fs::create_dir_all(dir.join("old")).unwrap();
+    std::fs::create_dir_all(dir.join("new")).unwrap();
+    std::fs::write(
+        dir.join("old/lit.policy"),
+        lit_profile("lit", &servers(NESTED[0], false)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("new/lit.policy"),
+        lit_profile("lit", &servers(NESTED[1], false))
+            + &lit_profile("added", &servers(NESTED[2], true)),
+    )
+    .unwrap();
+    let env = [("HDR_TOKEN", Path::new("LEAK-header-token"))];
+    for format in ["human", "json", "markdown"] {
+        let run = polc_with(&dir, &["diff", "old", "new", "--format", format], &env);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        for text in [&run.stdout, &run.stderr] {
+            for secret in NESTED {
+                assert!(!text.contains(secret), "{format} shows {secret}:\n{text}");
+            }
+        }
+        assert!(
+            run.stdout.contains("<redacted>"),
+            "{format}:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("<env:HDR_TOKEN>"),
+            "{format}:\n{}",
+            run.stdout
+        );
+        if format != "json" {
+            // Only the secret changed in `lit`: both sides show the same.
+            assert!(
+                run.stdout.contains("changed, not shown"),
+                "{format}:\n{}",
+                run.stdout
+            );
+        }
+        // The artifacts that carry the secret change, by path only.
+        assert!(
+            run.stdout.contains("profiles/lit/managed-settings.json"),
+            "{format}:\n{}",
+            run.stdout
+        );
+    }
+    let run = polc_with(&dir, &["diff", "old", "new", "--format", "json"], &env);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    let lit = profile(&diff, "lit");
+    assert_eq!(lit["keys"].as_array().unwrap().len(), 1, "{lit}");
+    let change = &lit["keys"][0];
+    assert_eq!(change["key"], "managedMcpServers");
+    assert_eq!(change["before"], change["after"]);
+    assert_eq!(change["after"][0]["oauth"]["clientSecret"], "<redacted>");
+    assert_eq!(change["after"][0]["oauth"]["clientId"], "id");
+    assert_eq!(
+        change["after"][1]["headers"]["Authorization"],
+        "<env:HDR_TOKEN>"
+    );
+    let added = profile(&diff, "added");
+    assert_eq!(added["status"], "added");
+    let servers = added["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "managedMcpServers")
+        .unwrap();
+    assert_eq!(servers["after"][1]["oauth"]["clientSecret"], "<redacted>");
+    let _ = std::fs::remove_dir_all(&dir);
+}

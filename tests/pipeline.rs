@@ -242,6 +242,78 @@ profile eu extends us {
     );
 }
 
+/// Secret fields inside values (an MCP server's OAuth client secret) and
+/// `env()` values inside objects are never shown by `show` or `trace`,
+/// whether the value is set with `=` or an element is added with `+=`.
+#[test]
+fn nested_secrets_are_never_printed() {
+    let src = r#"
+abstract profile base {
+  inferenceProvider = "gateway"
+  inferenceGatewayBaseUrl = "https://llm.example.com"
+  inferenceGatewayApiKey = env("GATEWAY_KEY")
+  managedMcpServers = [{
+    name = "box", transport = "http", url = "https://mcp.example.com/box",
+    oauth = { clientId = "id", clientSecret = "LITERALNESTEDSECRET999", authorizationServer = ["https://account.box.com"] }
+  }]
+  meta { identifier = "com.acme.${profile}" }
+}
+profile lit extends base {
+  managedMcpServers += {
+    name = "wiki", transport = "http", url = "https://mcp.example.com/wiki",
+    headers = { Authorization = env("HDR_TOKEN") }
+  }
+  managedMcpServers += [{
+    name = "crm", transport = "http", url = "https://mcp.example.com/crm",
+    oauth = { clientId = "crm", clientSecret = "APPENDEDNESTEDSECRET777", authorizationServer = ["https://auth.example.com"] }
+  }]
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let mut host = MemoryHost::default();
+    host.env
+        .insert("HDR_TOKEN".into(), "hdr-env-secret-value".into());
+    host.env
+        .insert("GATEWAY_KEY".into(), "gateway-env-secret-value".into());
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let id = c.resolved.find("lit").unwrap();
+    let human = polc::inspect::show_text(&c.resolved, id, &schema, &sources);
+    let json = polc::inspect::show_json(&c.resolved, id, &schema);
+    let trace = polc::inspect::trace_text(&c.resolved, id, "managedMcpServers", &schema, &sources);
+    for (what, text) in [
+        ("show", human.as_str()),
+        ("show --format json", &json.to_string()),
+        ("trace", trace.as_str()),
+    ] {
+        for secret in [
+            "LITERALNESTEDSECRET999",
+            "APPENDEDNESTEDSECRET777",
+            "hdr-env-secret-value",
+            "gateway-env-secret-value",
+        ] {
+            assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
+        }
+        assert!(text.contains("<redacted>"), "{what}:\n{text}");
+        assert!(text.contains("<env:HDR_TOKEN>"), "{what}:\n{text}");
+    }
+    // Only the secret fields are hidden, typed as `show --format json` types them.
+    let servers = &json["managedMcpServers"];
+    assert_eq!(servers[0]["oauth"]["clientId"], "id");
+    assert_eq!(servers[0]["oauth"]["clientSecret"], "<redacted>");
+    assert_eq!(servers[1]["headers"]["Authorization"], "<env:HDR_TOKEN>");
+    assert_eq!(servers[2]["oauth"]["clientSecret"], "<redacted>");
+    assert_eq!(json["inferenceGatewayApiKey"], "<env:GATEWAY_KEY>");
+    // Every statement trace lists, and the effective value.
+    assert_eq!(
+        trace.matches("clientSecret = \"<redacted>\"").count(),
+        4,
+        "{trace}"
+    );
+    assert!(trace.contains("Authorization = <env:HDR_TOKEN>"), "{trace}");
+}
+
 /// A policy set large enough to be split across threads gives the same
 /// diagnostics and effective configurations with 1, 2 or 3 workers.
 #[test]

@@ -96,7 +96,7 @@ fn check_statement(st: &Statement, schema: &Schema, diags: &mut Diagnostics) {
         Op::Unset => {}
         Op::Set => {
             if def.secret && matches!(v.kind, Value::Str(_) | Value::Template(_)) {
-                diags.push(types::plaintext_secret(&def.name, v.span));
+                diags.push(types::plaintext_secret(&def.name, &def.name, v.span));
             }
             types::check_value(v, ty, &ctx, diags);
         }

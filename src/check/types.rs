@@ -381,10 +381,9 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                             ));
                         }
                         let inner = ctx.child(Seg::Name(&f.name), def.secret);
-                        if def.secret {
-                            if let Value::Str(_) = f.value.kind {
-                                diags.push(plaintext_secret(&inner.path(), f.value.span));
-                            }
+                        if def.secret && matches!(f.value.kind, Value::Str(_) | Value::Template(_))
+                        {
+                            diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
                         }
                         check_value(&f.value, &def.ty, &inner, diags);
                     }
@@ -597,17 +596,25 @@ pub fn deprecation(code: Code, message: String, span: Span, dep: &Deprecation) -
     d
 }
 
-/// The plaintext-secret warning (never shows the value).
+/// The plaintext-secret warning (never shows the value): `path` is where
+/// the secret is (`managedMcpServers[0].oauth.clientSecret`), `name` the key
+/// or object field that holds it (`clientSecret`), which the help tells to
+/// set with `env()`.
 #[must_use]
-pub fn plaintext_secret(path: &str, span: Span) -> Diagnostic {
+pub fn plaintext_secret(path: &str, name: &str, span: Span) -> Diagnostic {
+    let mut field = String::new();
+    if crate::value::is_ident(name) {
+        field.push_str(name);
+    } else {
+        crate::value::write_quoted(&mut field, name);
+    }
     Diagnostic::new(
         Code::PlaintextSecret,
         format!("`{path}` is a secret written in plain text"),
     )
     .primary(span, "secret in the policy source")
     .help(format!(
-        "read it at build time instead: `{} = env(\"NAME\")`, so it never lands in git",
-        path.split(['.', '[']).next().unwrap_or(path)
+        "read it at build time instead: `{field} = env(\"NAME\")`, so it never lands in git"
     ))
     .with_severity(Severity::Warning)
 }

@@ -1,0 +1,186 @@
+//! Secrets taken out of values before they are shown.
+//!
+//! One walker, [`redact`], follows a value by its schema type and replaces
+//! the value of every object field the schema marks secret, at any depth
+//! (in lists, maps, objects and union variants). It works on any value tree
+//! that implements [`Redact`]:
+//!
+//! - evaluated policy values ([`Val`]), for `polc show`, `polc trace` and
+//!   `polc diff`: a literal secret becomes the string `"<redacted>"`; an
+//!   `env()` reference is kept, because it holds a variable's name, never its
+//!   value (it is shown as `<env:NAME>`);
+//! - JSON read from a device ([`serde_json::Value`]), for `polc effective`:
+//!   every secret becomes `"<redacted>"`.
+
+use crate::schema::Schema;
+use crate::schema::model::{KeyDef, TypeDef};
+use crate::value::{Field, Val, Value};
+use serde_json::Value as Json;
+
+/// What a secret value is replaced by.
+pub const REDACTED: &str = "<redacted>";
+
+/// A value tree [`redact`] can walk and rebuild.
+pub trait Redact: Sized {
+    /// What a value in a secret position is shown as: [`REDACTED`], or the
+    /// value itself when it holds no secret (an `env()` reference).
+    #[must_use]
+    fn redact_secret(self) -> Self;
+
+    /// The value with `f` applied to every element, if it is a list;
+    /// otherwise the value unchanged.
+    #[must_use]
+    fn map_items(self, f: impl FnMut(Self) -> Self) -> Self;
+
+    /// The value with `f` applied to every entry (name, value), if it is an
+    /// object; otherwise the value unchanged.
+    #[must_use]
+    fn map_entries(self, f: impl FnMut(&str, Self) -> Self) -> Self;
+}
+
+/// Replaces the value of every secret field inside `v` (a value of type
+/// `ty`) by [`REDACTED`]. The value itself is not treated as a secret: see
+/// [`redact_key`].
+#[must_use]
+pub fn redact<V: Redact>(v: V, ty: &TypeDef, schema: &Schema) -> V {
+    match ty {
+        TypeDef::Object { name } => {
+            let Some(object) = schema.object_type(name) else {
+                return v;
+            };
+            v.map_entries(|k, v| match object.fields.iter().find(|f| f.name == k) {
+                Some(f) if f.secret => v.redact_secret(),
+                Some(f) => redact(v, &f.ty, schema),
+                None => v,
+            })
+        }
+        TypeDef::List { items, .. } => v.map_items(|v| redact(v, items, schema)),
+        TypeDef::Map { values, .. } => v.map_entries(|_, v| redact(v, values, schema)),
+        // At most one variant per kind of value: each variant redacts only
+        // values of its kind (the others leave them unchanged).
+        TypeDef::Union { variants } => variants
+            .iter()
+            .fold(v, |v, variant| redact(v, variant, schema)),
+        _ => v,
+    }
+}
+
+/// The value of a key as it may be shown: the whole value when the key is
+/// secret, otherwise its secret fields.
+#[must_use]
+pub fn redact_key<V: Redact>(v: V, def: &KeyDef, schema: &Schema) -> V {
+    if def.secret {
+        v.redact_secret()
+    } else {
+        redact(v, &def.ty, schema)
+    }
+}
+
+/// The value of a `+=` or `-=` on a key as it may be shown. Such a value is
+/// a value of the key's type, an element of a list the key holds, or a list
+/// of such elements: it is redacted as each of them (redacting a value as a
+/// type it does not have leaves it unchanged).
+#[must_use]
+pub fn redact_change<V: Redact>(v: V, def: &KeyDef, schema: &Schema) -> V {
+    if def.secret {
+        return v.redact_secret();
+    }
+    let v = redact(v, &def.ty, schema);
+    let types = match &def.ty {
+        TypeDef::Union { variants } => variants.iter().collect(),
+        ty => vec![ty],
+    };
+    types.into_iter().fold(v, |v, ty| match ty {
+        TypeDef::List { items, .. } => redact(v, items, schema),
+        _ => v,
+    })
+}
+
+impl Redact for Json {
+    fn redact_secret(self) -> Self {
+        Json::String(REDACTED.into())
+    }
+
+    fn map_items(self, f: impl FnMut(Self) -> Self) -> Self {
+        match self {
+            Json::Array(vs) => Json::Array(vs.into_iter().map(f).collect()),
+            v => v,
+        }
+    }
+
+    fn map_entries(self, mut f: impl FnMut(&str, Self) -> Self) -> Self {
+        match self {
+            Json::Object(map) => Json::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let v = f(&k, v);
+                        (k, v)
+                    })
+                    .collect(),
+            ),
+            v => v,
+        }
+    }
+}
+
+impl Redact for Val {
+    fn redact_secret(self) -> Self {
+        match self.kind {
+            Value::Env(_) => self,
+            _ => Val::new(Value::Str(REDACTED.into()), self.span),
+        }
+    }
+
+    fn map_items(self, mut f: impl FnMut(Self) -> Self) -> Self {
+        match &self.kind {
+            Value::List(items) => Val::new(
+                Value::List(items.iter().map(|v| f(v.clone())).collect()),
+                self.span,
+            ),
+            _ => self,
+        }
+    }
+
+    fn map_entries(self, mut f: impl FnMut(&str, Self) -> Self) -> Self {
+        match &self.kind {
+            Value::Object(fields) => Val::new(
+                Value::Object(
+                    fields
+                        .iter()
+                        .map(|e| Field {
+                            name: e.name.clone(),
+                            name_span: e.name_span,
+                            value: f(&e.name, e.value.clone()),
+                        })
+                        .collect(),
+                ),
+                self.span,
+            ),
+            _ => self,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_fields_are_redacted_at_any_depth() {
+        let schema = Schema::builtin();
+        let def = schema.key("managedMcpServers").unwrap();
+        let v = json!([
+            { "name": "a", "oauth": { "clientId": "id", "clientSecret": "s3cret" } },
+            { "name": "b", "oauth": true, "headers": { "X": "h" } }
+        ]);
+        assert_eq!(
+            redact_key(v, def, &schema),
+            json!([
+                { "name": "a", "oauth": { "clientId": "id", "clientSecret": "<redacted>" } },
+                { "name": "b", "oauth": true, "headers": { "X": "h" } }
+            ])
+        );
+    }
+}
