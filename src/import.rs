@@ -688,6 +688,83 @@ pub fn secret_env_name(key: &str) -> String {
     out
 }
 
+/// Marks a string that [`render_flat`] writes as `env("…")` (the rest of
+/// the string is the variable's name). A NUL cannot start a value any
+/// supported format carries as text the app reads.
+const ENV_MARK: &str = "\u{0}polc-env:";
+
+/// Replaces every secret field inside `v` (a value of type `ty`) by an
+/// `env()` reference named after its path (`at`: the variable name's
+/// parts; `shown`: the path as messages show it), collecting
+/// (path, variable).
+fn nested_secrets_to_env(
+    v: &mut Json,
+    ty: &TypeDef,
+    schema: &Schema,
+    at: &mut Vec<String>,
+    shown: &mut String,
+    found: &mut Vec<(String, String)>,
+) {
+    let upper = |part: &str| {
+        secret_env_name(part)
+            .trim_start_matches("POLC_")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+    };
+    match (ty, v) {
+        (TypeDef::Object { name }, Json::Object(map)) => {
+            let Some(object) = schema.object_type(name) else {
+                return;
+            };
+            for (k, value) in map.iter_mut() {
+                let Some(field) = object.fields.iter().find(|f| &f.name == k) else {
+                    continue;
+                };
+                let len = shown.len();
+                shown.push('.');
+                shown.push_str(k);
+                at.push(upper(k));
+                if field.secret && !value.is_null() {
+                    let var = at.join("_");
+                    *value = Json::String(format!("{ENV_MARK}{var}"));
+                    found.push((shown.clone(), var));
+                } else {
+                    nested_secrets_to_env(value, &field.ty, schema, at, shown, found);
+                }
+                at.pop();
+                shown.truncate(len);
+            }
+        }
+        (TypeDef::List { items, .. }, Json::Array(values)) => {
+            for (i, value) in values.iter_mut().enumerate() {
+                let len = shown.len();
+                shown.push_str(&format!("[{i}]"));
+                at.push(i.to_string());
+                nested_secrets_to_env(value, items, schema, at, shown, found);
+                at.pop();
+                shown.truncate(len);
+            }
+        }
+        (TypeDef::Map { values, .. }, Json::Object(map)) => {
+            for (k, value) in map.iter_mut() {
+                let len = shown.len();
+                shown.push_str(&format!("[{k:?}]"));
+                at.push(upper(k));
+                nested_secrets_to_env(value, values, schema, at, shown, found);
+                at.pop();
+                shown.truncate(len);
+            }
+        }
+        (TypeDef::Union { variants }, v) => {
+            for variant in variants {
+                nested_secrets_to_env(v, variant, schema, at, shown, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Turns an imported configuration into a profile named `name`.
 #[must_use]
 pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResult {
@@ -726,7 +803,30 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
             continue;
         }
         match decode(raw, &def.ty) {
-            Some(v) => lines.push((def.name.clone(), render(&v, 1))),
+            Some(mut v) => {
+                let mut found = Vec::new();
+                let mut at = vec![secret_env_name(&def.name)];
+                nested_secrets_to_env(
+                    &mut v,
+                    &def.ty,
+                    schema,
+                    &mut at,
+                    &mut def.name.clone(),
+                    &mut found,
+                );
+                for (path, var) in found {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::ImportSecret,
+                            format!("the secret `{path}` was replaced by `env(\"{var}\")`"),
+                        )
+                        .help(format!(
+                            "set `{var}` when building; polc never prints secrets"
+                        )),
+                    );
+                }
+                lines.push((def.name.clone(), render(&v, 1)));
+            }
             None => diagnostics.push(
                 Diagnostic::new(
                     Code::ImportUndecodableValue,
@@ -826,7 +926,10 @@ fn key_text(k: &str) -> String {
 
 fn render_flat(v: &Json) -> String {
     match v {
-        Json::String(s) => quote(s),
+        Json::String(s) => match s.strip_prefix(ENV_MARK) {
+            Some(var) => format!("env(\"{var}\")"),
+            None => quote(s),
+        },
         Json::Array(items) => format!(
             "[{}]",
             items.iter().map(render_flat).collect::<Vec<_>>().join(", ")
@@ -847,6 +950,35 @@ fn render_flat(v: &Json) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_secrets_become_env_references() {
+        let schema = Schema::builtin();
+        let servers = r#"[{"name":"box","transport":"http","url":"https://mcp.example.com/box","oauth":{"clientId":"id","clientSecret":"LITERAL-SECRET","authorizationServer":["https://auth.example.com"]}}]"#;
+        let imported = Imported {
+            values: vec![("managedMcpServers".into(), Json::String(servers.into()))],
+            meta: Vec::new(),
+            kind: "test",
+        };
+        let result = to_policy(&imported, "p", &schema);
+        assert!(
+            !result.source.contains("LITERAL-SECRET"),
+            "{}",
+            result.source
+        );
+        assert!(
+            result.source.contains(
+                r#"clientSecret        = env("POLC_MANAGED_MCP_SERVERS_0_OAUTH_CLIENT_SECRET")"#
+            ),
+            "{}",
+            result.source
+        );
+        assert!(result.diagnostics.iter().any(|d| {
+            d.code == Code::ImportSecret
+                && d.message
+                    .contains("`managedMcpServers[0].oauth.clientSecret`")
+        }));
+    }
 
     #[test]
     fn secret_names() {
