@@ -454,6 +454,29 @@ fn apply_writes_an_owner_only_configuration_library_entry() {
         &secrets(),
     );
     assert_eq!(code, 0, "{stderr}");
+    // A broken index: refused before anything is written.
+    let broken = base.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("_meta.json"), b"{ not json").unwrap();
+    let mut c = args(&["--force"]);
+    c[3] = broken.to_str().unwrap().to_string();
+    let (code, _, stderr) = polc(
+        &c.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not valid JSON"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&broken).unwrap().count(), 1);
+    // A file where the directory should be.
+    let file = base.join("file");
+    std::fs::write(&file, b"x").unwrap();
+    c[3] = file.to_str().unwrap().to_string();
+    let (code, _, stderr) = polc(
+        &c.iter().map(String::as_str).collect::<Vec<_>>(),
+        &secrets(),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("exists and is not a directory"), "{stderr}");
     std::fs::remove_dir_all(&base).unwrap();
 }
 

@@ -49,12 +49,13 @@ pub fn write_entry(dir: &Path, p: &EncodedProfile<'_>) -> Result<PathBuf, String
     let fail = |what: &str, path: &Path, e: std::io::Error| {
         format!("cannot {what} `{}`: {e}", path.display())
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail("create", dir, e))?;
-    restrict(dir, 0o700).map_err(|e| fail("set permissions of", dir, e))?;
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("`{}` exists and is not a directory", dir.display()));
+    }
     let (entry, _) = json::config_library(p);
     let id = json::config_id(p);
     let entry_path = dir.join(format!("{id}.json"));
-    write_private(&entry_path, &entry).map_err(|e| fail("write", &entry_path, e))?;
+    // The index is read (and refused if broken) before anything is written.
     let meta_path = dir.join("_meta.json");
     let mut meta: serde_json::Value = match std::fs::read(&meta_path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -80,6 +81,9 @@ pub fn write_entry(dir: &Path, p: &EncodedProfile<'_>) -> Result<PathBuf, String
     obj.insert("entries".into(), serde_json::Value::Array(entries));
     let mut text = serde_json::to_string_pretty(&meta).unwrap_or_default();
     text.push('\n');
+    std::fs::create_dir_all(dir).map_err(|e| fail("create", dir, e))?;
+    restrict(dir, 0o700).map_err(|e| fail("set permissions of", dir, e))?;
+    write_private(&entry_path, &entry).map_err(|e| fail("write", &entry_path, e))?;
     write_private(&meta_path, text.as_bytes()).map_err(|e| fail("write", &meta_path, e))?;
     Ok(entry_path)
 }
@@ -87,8 +91,15 @@ pub fn write_entry(dir: &Path, p: &EncodedProfile<'_>) -> Result<PathBuf, String
 /// Writes a file readable and writable by its owner only, replacing it
 /// atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let tmp = path.with_extension("polc-tmp");
-    std::fs::write(&tmp, bytes)?;
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Owner-only from the start: the entry may hold secrets.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&tmp)?.write_all(bytes)?;
     restrict(&tmp, 0o600)?;
     std::fs::rename(&tmp, path)
 }
