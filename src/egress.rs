@@ -111,7 +111,11 @@ fn expand<'s>(template: &'s HostTemplate, lookup: &dyn Lookup<'s>, out: &mut BTr
     let mut strings = Vec::new();
     collect_strings(&value, &mut strings);
     for s in strings {
-        let piece = if *want_host {
+        let piece = if s.starts_with(ENV_PLACEHOLDER) {
+            // Known only when the build reads the variable: the entry
+            // names it, rather than leaving a host out unnoticed.
+            s
+        } else if *want_host {
             match url_host(&s) {
                 Some(h) => h,
                 None if crate::check::format::hostname(&s) => s.to_ascii_lowercase(),
@@ -127,9 +131,14 @@ fn expand<'s>(template: &'s HostTemplate, lookup: &dyn Lookup<'s>, out: &mut BTr
     }
 }
 
+/// How an allowlist entry shows a value read with `env()` (never the
+/// value): `<env:NAME>`.
+const ENV_PLACEHOLDER: &str = "<env:";
+
 fn collect_strings(v: &Val, out: &mut Vec<String>) {
     match &v.kind {
         Value::Str(s) => out.push(s.to_string()),
+        Value::Env(name) => out.push(format!("{ENV_PLACEHOLDER}{name}>")),
         Value::List(items) => items.iter().for_each(|i| collect_strings(i, out)),
         _ => {}
     }

@@ -830,3 +830,27 @@ fn a_set_without_concrete_profiles_says_so() {
     );
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn egress_names_a_host_read_with_env() {
+    let base = temp("egress-env");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile gw {\n  meta { identifier = \"com.example.gw\" }\n  inferenceProvider = \"gateway\"\n  \
+         inferenceGatewayBaseUrl = env(\"ACME_GW_URL\")\n  inferenceGatewayApiKey = env(\"K\")\n}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = polc(
+        &["egress", "gw", "--path", base.to_str().unwrap()],
+        &[("ACME_GW_URL", "https://secret-gw.example.com")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "# Inference (required by inferenceGatewayBaseUrl)\n# The gateway.\n<env:ACME_GW_URL>\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("secret-gw"), "{stdout}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
