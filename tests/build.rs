@@ -228,7 +228,7 @@ fn rebuild_writes_afresh_what_does_not_look_freshly_written() {
     let meta = |rel: &str| std::fs::metadata(out.join(rel)).unwrap();
     let fresh_mode = meta("profiles/us-eng/egress.txt").mode() & 0o7777;
     // Read-only: the rebuilt file gets the mode of a new file.
-    let read_only = "profiles/eu-eng/eu-eng.reg";
+    let read_only = "profiles/eu-eng/egress.json";
     std::fs::set_permissions(out.join(read_only), std::fs::Permissions::from_mode(0o400)).unwrap();
     // Linked from elsewhere (say, deployed with `ln`): the rebuilt file is
     // a new file, so the other link never changes with the output.
@@ -852,5 +852,38 @@ fn egress_names_a_host_read_with_env() {
         "{stdout}"
     );
     assert!(!stdout.contains("secret-gw"), "{stdout}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn files_with_secrets_are_owner_only_and_still_reused() {
+    use std::os::unix::fs::MetadataExt;
+    let base = temp("modes");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let mode = |rel: &str| std::fs::metadata(out.join(rel)).unwrap().mode() & 0o777;
+    let public = mode("manifest.json");
+    let entries = manifest["artifacts"].as_array().unwrap();
+    assert!(entries.iter().any(|a| a["secret"] == true));
+    for a in entries {
+        let path = a["path"].as_str().unwrap();
+        let expected = if a["secret"] == true { 0o600 } else { public };
+        assert_eq!(mode(path), expected, "{path}");
+    }
+    // A rebuild links them again (same inode), modes unchanged.
+    let secret = entries.iter().find(|a| a["secret"] == true).unwrap()["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inode = std::fs::metadata(out.join(&secret)).unwrap().ino();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::metadata(out.join(&secret)).unwrap().ino(), inode);
+    assert_eq!(mode(&secret), 0o600);
     std::fs::remove_dir_all(&base).unwrap();
 }

@@ -29,6 +29,10 @@ pub struct Staging {
     previous: Option<Fresh>,
 }
 
+/// The permission bits of a file that holds a secret: owner-only.
+#[cfg(unix)]
+const SECRET_MODE: u32 = 0o600;
+
 /// The owner and permission bits a file written now gets.
 #[derive(Clone, Copy)]
 struct Fresh {
@@ -58,16 +62,18 @@ impl Fresh {
         }
     }
 
-    /// Whether a previous file looks like a file written now.
-    fn matches(self, meta: &std::fs::Metadata) -> bool {
+    /// Whether a previous file looks like a file written now (`secret`:
+    /// one that holds a secret, which is owner-only).
+    fn matches(self, meta: &std::fs::Metadata, secret: bool) -> bool {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            meta.uid() == self.uid && meta.mode() & 0o7777 == self.mode && meta.nlink() == 1
+            let mode = if secret { SECRET_MODE } else { self.mode };
+            meta.uid() == self.uid && meta.mode() & 0o7777 == mode && meta.nlink() == 1
         }
         #[cfg(not(unix))]
         {
-            let _ = meta;
+            let _ = (meta, secret);
             false
         }
     }
@@ -127,12 +133,13 @@ impl Staging {
     /// The file is created first and its directory only when that fails
     /// for want of it: a build writes about eight files per directory, and
     /// creating a file is its most frequent system call.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), String> {
+    /// A file that holds a secret (`secret`) is readable by its owner only.
+    pub fn write(&self, rel: &str, bytes: &[u8], secret: bool) -> Result<(), String> {
         let path = self.staging.join(rel);
         let previous = self.dir.join(rel);
         let reuse = self
             .previous
-            .is_some_and(|fresh| same_bytes(&previous, bytes, fresh));
+            .is_some_and(|fresh| same_bytes(&previous, bytes, fresh, secret));
         // `retry`: the directory exists now, so a missing file is the
         // previous one (removed meanwhile), and the bytes are written.
         let put = |retry: bool| {
@@ -144,7 +151,7 @@ impl Staging {
                     Err(_) => {}
                 }
             }
-            create_new(&path, bytes)
+            create_new(&path, bytes, secret)
         };
         match put(false) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -241,23 +248,27 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
 }
 
 /// Writes a file that must not exist yet.
-fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn create_new(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(bytes)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, SECRET_MODE);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    options.open(path)?.write_all(bytes)
 }
 
 /// Whether `path` is a regular file (not a symbolic link to one) that
 /// looks like a freshly written file and holds exactly `bytes`.
-fn same_bytes(path: &Path, bytes: &[u8], fresh: Fresh) -> bool {
+fn same_bytes(path: &Path, bytes: &[u8], fresh: Fresh, secret: bool) -> bool {
     use std::io::Read;
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
     };
-    if !meta.is_file() || meta.len() != bytes.len() as u64 || !fresh.matches(&meta) {
+    if !meta.is_file() || meta.len() != bytes.len() as u64 || !fresh.matches(&meta, secret) {
         return false;
     }
     let Ok(mut file) = std::fs::File::open(path) else {
@@ -327,7 +338,7 @@ mod tests {
         let staging = Staging::new(&dist).unwrap();
         // As if another build into the same directory had linked it.
         std::fs::hard_link(dist.join("a.txt"), base.join(".dist.polc-new/a.txt")).unwrap();
-        assert!(staging.write("a.txt", b"new").is_err());
+        assert!(staging.write("a.txt", b"new", false).is_err());
         assert_eq!(std::fs::read(dist.join("a.txt")).unwrap(), b"old");
         staging.discard();
         std::fs::remove_dir_all(&base).unwrap();
