@@ -1016,6 +1016,64 @@ fn s0001_deep_nesting_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn s0001_unclosed_nesting_fails_promptly() {
+    // Parsing is linear in the input: no list or object is parsed twice at
+    // the same place (see "Nesting" in grammar/policy.pest). When lists and
+    // objects tried a one-line form before the full one, each level of
+    // nesting doubled the work: 22 unclosed `[` took seconds, 200 would
+    // never finish. These take milliseconds; nothing is timed, the test just
+    // has to end.
+    let deep = 200;
+    let cases = [
+        (
+            format!("profile a {{ x = {} }}", "[".repeat(deep)),
+            "expected a value or `]`, found `}`",
+        ),
+        (
+            format!("profile a {{ x = {} }}", "{ a = ".repeat(deep)),
+            "expected a value, found `}`",
+        ),
+        (
+            format!("let x = {}", "[{ a = ".repeat(deep)),
+            "expected a value, found end of file",
+        ),
+        (
+            format!("let x = {}", "[\n".repeat(deep)),
+            "expected a value or `]`, found end of file",
+        ),
+        (
+            format!("let x = {}", "[1, [".repeat(deep)),
+            "expected a value or `]`, found end of file",
+        ),
+        (
+            format!("let x = {}", "{\n  a = ".repeat(deep)),
+            "expected a value, found end of file",
+        ),
+        (
+            format!("let x = {}", "\"${[".repeat(deep)),
+            "expected a value or `]`, found end of file",
+        ),
+    ];
+    for (text, message) in cases {
+        let diag = syntax_error(&text);
+        assert_eq!(diag.message, message, "for {:?}...", &text[..20]);
+    }
+
+    // Closed nesting that is not on one line was exponential too: a line
+    // break before each closing bracket made every level parse its
+    // contents twice. (100 levels stay under the 128 that lowering allows.)
+    for (open, close, times) in [
+        ("[", "\n]", 100),
+        ("[", "]\n", 100),
+        ("{ a = ", "\n}", 100),
+        ("[{ a = ", "\n}]", 50),
+    ] {
+        let text = format!("let x = {}1{}", open.repeat(times), close.repeat(times));
+        parse_ok(&text);
+    }
+}
+
+#[test]
 fn s0001_labels_never_leave_the_file() {
     for text in [
         "profile",

@@ -323,8 +323,8 @@ fn flat_primary(primary: &Pair<'_, Rule>) -> Option<String> {
             Some(format!("[{}]", parts.join(", ")))
         }
         Rule::object => {
-            // Entries are flat: a key, `=` (not a token in the one-line form)
-            // and the value.
+            // Entries are flat: a key, `=` (not a token: the grammar matches
+            // it as a literal) and the value.
             let mut parts = Vec::new();
             let mut key = "";
             for child in primary.clone().into_inner() {

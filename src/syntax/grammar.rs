@@ -18,7 +18,6 @@ pub(crate) fn rule_display_name(rule: Rule) -> &'static str {
         Rule::doc_text => "doc comment text",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
-        Rule::lbracket => "`[`",
         Rule::rbracket => "`]`",
         Rule::lparen => "`(`",
         Rule::rparen => "`)`",
