@@ -587,29 +587,27 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 .into());
             }
             let empty = SourceSet::new(Vec::new());
-            match polc::import::read(&bytes, &schema.file().domain) {
+            // A manifest, an allowlist, a template: read, but an empty
+            // profile would look like a successful import.
+            let read = polc::import::read(&bytes, &schema.file().domain).and_then(|imported| {
+                if imported
+                    .values
+                    .iter()
+                    .any(|(k, _)| schema.key(k).is_some() || schema.key_by_alias(k).is_some())
+                {
+                    Ok(imported)
+                } else {
+                    Err(format!(
+                        "it holds no setting of the schema (read as a {})",
+                        imported.kind
+                    ))
+                }
+            });
+            match read {
                 Err(why) => {
                     let d = Diagnostic::new(
                         Code::ImportUnreadable,
                         format!("cannot import `{}`: {why}", file.display()),
-                    );
-                    err(&polc::render::human(&empty, &[d], color));
-                    Ok(PROBLEMS)
-                }
-                Ok(imported)
-                    if !imported.values.iter().any(|(k, _)| {
-                        schema.key(k).is_some() || schema.key_by_alias(k).is_some()
-                    }) =>
-                {
-                    // A manifest, an allowlist, a template: an empty profile
-                    // would look like a successful import.
-                    let d = Diagnostic::new(
-                        Code::ImportUnreadable,
-                        format!(
-                            "cannot import `{}`: it holds no setting of the schema (read as a {})",
-                            file.display(),
-                            imported.kind
-                        ),
                     );
                     err(&polc::render::human(&empty, &[d], color));
                     Ok(PROBLEMS)
@@ -711,11 +709,11 @@ fn check_traced_key(
         .iter()
         .map(|m| format!("{}{}", polc::resolve::META_PREFIX, m.name))
         .collect();
-    let bare_meta = polc::check::meta::FIELDS
+    // `identifier` for `meta.identifier`, else the nearest name.
+    let hint = meta_names
         .iter()
-        .find(|m| m.name == key)
-        .map(|m| format!("{}{}", polc::resolve::META_PREFIX, m.name));
-    let hint = bare_meta
+        .find(|n| n.strip_prefix(polc::resolve::META_PREFIX) == Some(key))
+        .cloned()
         .or_else(|| {
             polc::suggest::did_you_mean(
                 key,
