@@ -63,24 +63,7 @@ trap 'rm -rf "$work"' EXIT
 # the cases, waits (up to three minutes) until it is under 20 µs, the figure
 # of a settled disk here.
 probe() {
-  python3 - "$work/probe-$1" "$1" <<'PY'
-import os, sys, time
-base, when = sys.argv[1], sys.argv[2]
-deadline = time.time() + 180
-for attempt in range(1000):
-    d = f"{base}-{attempt}"
-    os.mkdir(d)
-    t = time.perf_counter()
-    for i in range(2000):
-        fd = os.open(f"{d}/{i}", os.O_CREAT | os.O_WRONLY, 0o644)
-        os.write(fd, b"x" * 2000)
-        os.close(fd)
-    us = (time.perf_counter() - t) / 2000 * 1e6
-    if when != "before" or us < 20 or time.time() > deadline:
-        break
-    time.sleep(10)
-print(f"creating a 2 kB file here: {us:.0f} µs ({when})")
-PY
+  python3 bench/settle.py "$work/probe-$1" "$1"
 }
 probe before
 printf '%-46s %9s %10s %12s %7s\n' "case" "best ms" "median ms" "peak RSS MB" "disk µs"
@@ -100,6 +83,8 @@ for size in $sizes; do
   python3 bench/gen_pkl.py "$dir-pkl" "$regions" "$groups"
   python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" "$pkl" <<'PY'
 import itertools, os, statistics, subprocess, sys, time
+sys.path.insert(0, "bench")
+from settle import settle
 binary, d, runs, label, out, pkl = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 env = dict(os.environ)
 for r in range(1000):
@@ -108,24 +93,8 @@ for r in range(1000):
 
 cases = itertools.count()
 
-def settle(tag):
-    """Creating a file here, in µs, once under 20 (waiting up to three minutes)."""
-    deadline = time.time() + 180
-    for attempt in range(1000):
-        probe = f"{out}.probe-{tag}-{attempt}"
-        os.mkdir(probe)
-        t = time.perf_counter()
-        for i in range(2000):
-            fd = os.open(f"{probe}/{i}", os.O_CREAT | os.O_WRONLY, 0o644)
-            os.write(fd, b"x" * 2000)
-            os.close(fd)
-        us = (time.perf_counter() - t) / 2000 * 1e6
-        if us < 20 or time.time() > deadline:
-            return us
-        time.sleep(10)
-
 def measure(name, argv_of):
-    disk = settle(next(cases))
+    disk = settle(f"{out}.probe-{next(cases)}")
     times, rss = [], 0.0
     for i in range(runs):
         argv = argv_of(i)
