@@ -362,11 +362,13 @@ fn artifact_hashes(
 ) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
     let host = PlaceholderEnv(&NoHost);
     let hashes = std::sync::Mutex::new(BTreeMap::new());
-    let sink = |a: &Artifact| {
-        hashes
+    let sink = |batch: &[Artifact]| {
+        let mut hashes = hashes
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(a.path.clone(), sha256_hex(&a.bytes));
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for a in batch {
+            hashes.insert(a.path.clone(), sha256_hex(&a.bytes));
+        }
         Ok(())
     };
     match build::build_with(c, schema, &host, &Options::default(), &sink) {

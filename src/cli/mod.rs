@@ -419,7 +419,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 return Ok(PROBLEMS);
             }
             let staging = output::Staging::new(out_dir)?;
-            let sink = |a: &polc::emit::Artifact| staging.write(&a.path, &a.bytes, a.secret);
+            let sink = |batch: &[polc::emit::Artifact]| staging.write_all(batch);
             let options = polc::emit::build::Options {
                 signer: signer.as_ref().map(|s| s as &dyn polc::emit::build::Signer),
             };

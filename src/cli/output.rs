@@ -128,40 +128,41 @@ impl Staging {
         })
     }
 
-    /// Writes one file (may be called from several threads).
-    ///
-    /// The file is created first and its directory only when that fails
-    /// for want of it: a build writes about eight files per directory, and
-    /// creating a file is its most frequent system call.
+    /// Writes a batch of files, creating their directories first (may be
+    /// called from several threads). A build hands over one profile's
+    /// files at a time, so each profile's directory is created once, before
+    /// its first file.
+    pub fn write_all(&self, batch: &[polc::emit::Artifact]) -> Result<(), String> {
+        let mut made: Option<&Path> = None;
+        for a in batch {
+            let parent = Path::new(&a.path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty());
+            if let Some(parent) = parent.filter(|p| made != Some(*p)) {
+                let dir = self.staging.join(parent);
+                std::fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
+                made = Some(parent);
+            }
+            self.write(&a.path, &a.bytes, a.secret)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one file into an existing directory of the staging directory.
     /// A file that holds a secret (`secret`) is readable by its owner only.
-    pub fn write(&self, rel: &str, bytes: &[u8], secret: bool) -> Result<(), String> {
+    fn write(&self, rel: &str, bytes: &[u8], secret: bool) -> Result<(), String> {
         let path = self.staging.join(rel);
         let previous = self.dir.join(rel);
-        let reuse = self
+        // Where linking fails (the previous file removed meanwhile,
+        // another file system, no hard links), the file is written.
+        if self
             .previous
-            .is_some_and(|fresh| same_bytes(&previous, bytes, fresh, secret));
-        // `retry`: the directory exists now, so a missing file is the
-        // previous one (removed meanwhile), and the bytes are written.
-        let put = |retry: bool| {
-            if reuse {
-                match std::fs::hard_link(&previous, &path) {
-                    Ok(()) => return Ok(()),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && !retry => return Err(e),
-                    // Another file system, or no hard links: write it.
-                    Err(_) => {}
-                }
-            }
-            create_new(&path, bytes, secret)
-        };
-        match put(false) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(p) = path.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| fail("create", p, e))?;
-                }
-                put(true).map_err(|e| fail("write", &path, e))
-            }
-            other => other.map_err(|e| fail("write", &path, e)),
+            .is_some_and(|fresh| same_bytes(&previous, bytes, fresh, secret))
+            && std::fs::hard_link(&previous, &path).is_ok()
+        {
+            return Ok(());
         }
+        create_new(&path, bytes, secret).map_err(|e| fail("write", &path, e))
     }
 
     /// Replaces the output directory with the staging directory.

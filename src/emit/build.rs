@@ -1,7 +1,7 @@
 //! `polc build`: every artifact of a checked policy set.
 //!
-//! Profiles are encoded and rendered in parallel; each artifact is handed
-//! to a sink as soon as it exists (the CLI writes it into a staging
+//! Profiles are encoded and rendered in parallel; each profile's artifacts
+//! are handed to a sink as soon as they exist (the CLI writes them into a staging
 //! directory), so memory does not grow with the number of profiles. Only
 //! the manifest's entries are kept.
 
@@ -64,8 +64,9 @@ pub struct Options<'a> {
     pub signer: Option<&'a dyn Signer>,
 }
 
-/// Builds every artifact and hands each to `sink` (from several threads);
-/// `manifest.json` comes last. Returns the manifest's entries.
+/// Builds every artifact and hands them to `sink` (from several threads),
+/// one profile's artifacts at a time, then the templates, then
+/// `manifest.json` last. Returns the manifest's entries.
 ///
 /// # Errors
 /// When a secret is missing (nothing but the artifacts of other profiles
@@ -76,7 +77,7 @@ pub fn build_with(
     schema: &Schema,
     host: &dyn Host,
     options: &Options<'_>,
-    sink: &(dyn Fn(&Artifact) -> Result<(), String> + Sync),
+    sink: &(dyn Fn(&[Artifact]) -> Result<(), String> + Sync),
 ) -> Result<Vec<ManifestEntry>, BuildError> {
     let mut ids: Vec<_> = c
         .resolved
@@ -111,17 +112,15 @@ pub fn build_with(
         return Err(BuildError::Diagnostics(merge_by_place(errors)));
     }
     // Templates for the management consoles, from the schema.
-    for a in templates {
-        sink(&a).map_err(BuildError::Sink)?;
-        entries.push(ManifestEntry::of(&a));
-    }
+    sink(&templates).map_err(BuildError::Sink)?;
+    entries.extend(templates.iter().map(ManifestEntry::of));
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = Artifact {
         path: "manifest.json".into(),
         bytes: manifest(&entries),
         secret: false,
     };
-    sink(&manifest).map_err(BuildError::Sink)?;
+    sink(std::slice::from_ref(&manifest)).map_err(BuildError::Sink)?;
     Ok(entries)
 }
 
@@ -136,7 +135,7 @@ fn profiles(
     schema: &Schema,
     host: &dyn Host,
     options: &Options<'_>,
-    sink: &(dyn Fn(&Artifact) -> Result<(), String> + Sync),
+    sink: &(dyn Fn(&[Artifact]) -> Result<(), String> + Sync),
     ids: &[crate::resolve::ProfileId],
 ) -> Vec<Part> {
     crate::par::chunks(ids, |chunk, _| {
@@ -183,14 +182,12 @@ fn profiles(
                             }
                         }
                     }
-                    for a in &artifacts {
-                        if failure.is_none() {
-                            if let Err(e) = sink(a) {
-                                failure = Some(e);
-                            }
+                    if failure.is_none() {
+                        if let Err(e) = sink(&artifacts) {
+                            failure = Some(e);
                         }
-                        entries.push(ManifestEntry::of(a));
                     }
+                    entries.extend(artifacts.iter().map(ManifestEntry::of));
                 }
                 Err(e) => errors.extend(e),
             }
@@ -257,8 +254,11 @@ pub fn build(
     host: &dyn Host,
 ) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
     let collected = std::sync::Mutex::new(Vec::new());
-    let sink = |a: &Artifact| {
-        collected.lock().map_err(|e| e.to_string())?.push(a.clone());
+    let sink = |batch: &[Artifact]| {
+        collected
+            .lock()
+            .map_err(|e| e.to_string())?
+            .extend_from_slice(batch);
         Ok(())
     };
     match build_with(c, schema, host, &Options::default(), &sink) {
