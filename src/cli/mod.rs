@@ -582,7 +582,8 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let name = name.clone().unwrap_or_else(|| profile_name_from(file));
             if !polc::resolve::eval::valid_profile_name(&name) {
                 return Err(format!(
-                    "`{name}` is not a valid profile name: lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"
+                    "`{name}` is not a valid profile name: {}",
+                    polc::resolve::eval::PROFILE_NAME_RULE
                 )
                 .into());
             }

@@ -201,9 +201,14 @@ impl<'a> Evaluator<'a, '_> {
         let Some(name) = name else { return };
         if !valid_profile_name(&name) {
             self.diags.push(
-                Diagnostic::new(Code::InvalidProfileName, format!("`{name}` is not a valid profile name"))
-                    .primary(p.name.span(), "invalid name")
-                    .help("profile names use lowercase letters, digits, `.`, `_` and `-`, and start with a letter or digit: they become part of file names and payload identifiers"),
+                Diagnostic::new(
+                    Code::InvalidProfileName,
+                    format!("`{name}` is not a valid profile name"),
+                )
+                .primary(p.name.span(), "invalid name")
+                .help(format!(
+                    "{PROFILE_NAME_RULE}: they become part of file names and payload identifiers"
+                )),
             );
         }
         self.out.push(ProfileDecl {
@@ -647,6 +652,9 @@ fn list_names(names: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The rule [`valid_profile_name`] checks, in words (for messages).
+pub const PROFILE_NAME_RULE: &str = "profile names use lowercase letters, digits, `.`, `_` and `-`, and start with a letter or digit";
 
 /// Whether `name` is a valid profile name: `[a-z0-9][a-z0-9._-]*`.
 #[must_use]
