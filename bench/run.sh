@@ -5,7 +5,13 @@
 #
 #   check          polc check
 #   build          polc build, every format, into a new directory each run
-#   rebuild        polc build over its own unchanged output
+#   rebuild        polc build over its own unchanged output (found up to
+#                  date: nothing is written)
+#   rebuild, 1 changed
+#                  polc build over its output after a change to one
+#                  profile (runs alternate between two policy sets that
+#                  differ in one line): the new tree is staged, unchanged
+#                  files linked from the old one, the old tree removed
 #   json+plist     polc build with meta.formats = linux-json, mobileconfig
 #                  (the work the issue's Pkl comparison measures), new
 #                  directory each run
@@ -18,7 +24,7 @@
 # Nothing is deleted until every case has run: on a file system that makes
 # creating files slow for a while after many were deleted (ext4 without a
 # journal; see BENCHMARKS.md), deleting between runs would measure the
-# deletions. The rebuild case does delete (the previous output's
+# deletions. The "1 changed" rebuild case does delete (the previous output's
 # directories), so before each case the script waits (up to three minutes)
 # until creating a file costs under 20 µs, and prints that figure in the
 # last column. Before each run, `sync` (untimed) writes back what earlier
@@ -79,6 +85,9 @@ for size in $sizes; do
   if [ "$total" -ge 10000 ]; then n="$runs_10k"; fi
   dir="$work/org-$regions-$groups"
   python3 bench/gen_org.py "$dir" "$regions" "$groups"
+  cp -r "$dir" "$dir-b"
+  sed -i 's/coworkEgressAllowedHosts += \["g0.r0.bench.example"\]/coworkEgressAllowedHosts += ["g0.r0.bench.example", "changed.bench.example"]/' "$dir-b/regions/r000.policy"
+  grep -q changed.bench.example "$dir-b/regions/r000.policy"
   python3 bench/gen_org.py "$dir-jp" "$regions" "$groups" linux-json,mobileconfig
   python3 bench/gen_pkl.py "$dir-pkl" "$regions" "$groups"
   python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" "$pkl" <<'PY'
@@ -111,6 +120,7 @@ def measure(name, argv_of):
 measure(f"check {label}", lambda i: [binary, "check", d])
 measure(f"build {label}", lambda i: [binary, "build", d, "-o", f"{out}.{i}"])
 measure(f"rebuild {label}", lambda i: [binary, "build", d, "-o", f"{out}.0"])
+measure(f"rebuild, 1 changed, {label}", lambda i: [binary, "build", d + ("-b" if i % 2 == 0 else ""), "-o", f"{out}.0"])
 measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{out}.jp.{i}"])
 measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
 measure(f"cp -r of json+plist ({label})", lambda i: ["cp", "-r", f"{out}.jp.0", f"{out}.jp-copy.{i}"])

@@ -875,15 +875,111 @@ fn files_with_secrets_are_owner_only_and_still_reused() {
         let expected = if a["secret"] == true { 0o600 } else { public };
         assert_eq!(mode(path), expected, "{path}");
     }
-    // A rebuild links them again (same inode), modes unchanged.
+    // A rebuild (of an output changed by hand, so that it is written)
+    // links them again (same inode), modes unchanged.
     let secret = entries.iter().find(|a| a["secret"] == true).unwrap()["path"]
         .as_str()
         .unwrap()
         .to_string();
     let inode = std::fs::metadata(out.join(&secret)).unwrap().ino();
+    std::fs::write(out.join("profiles/us-eng/egress.txt"), "edited").unwrap();
     let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote 100 files"), "{stderr}");
     assert_eq!(std::fs::metadata(out.join(&secret)).unwrap().ino(), inode);
     assert_eq!(mode(&secret), 0o600);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn an_up_to_date_output_is_left_untouched() {
+    use std::os::unix::fs::MetadataExt;
+    let base = temp("up-to-date");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote 100 files to"), "{stderr}");
+    let expected = tree(&out);
+    // Every file's and directory's inode and times, the output directory's
+    // own included (a build that writes replaces it with a new one).
+    let stamps = |dir: &Path| {
+        let mut all = Vec::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(d) = pending.pop() {
+            let m = std::fs::symlink_metadata(&d).unwrap();
+            all.push((
+                d.clone(),
+                m.ino(),
+                m.mtime_nsec(),
+                m.mtime(),
+                m.ctime_nsec(),
+            ));
+            if m.is_dir() {
+                pending.extend(std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        all.sort();
+        all
+    };
+    let before = stamps(&out);
+    assert_eq!(
+        before.len(),
+        100 + 1 + 1 + 2 * 12 + 1,
+        "files, the output, profiles/, each profile's directory and its config-library/, templates/"
+    );
+
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            "{dist} is up to date: its 100 files are what this build writes, so none was rewritten\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stamps(&out), before);
+    let siblings: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(siblings, ["dist"], "no staging directory is left");
+
+    // A directory that no listed file needs: the output is rebuilt without it.
+    std::fs::create_dir(out.join("profiles/stray")).unwrap();
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote 100 files to"), "{stderr}");
+    assert!(!out.join("profiles/stray").exists());
+    assert_eq!(tree(&out), expected);
+
+    // Another secret: the files that hold it are written again, and only
+    // their bytes change.
+    let mut env = secrets();
+    env[0] = ("ACME_US_GATEWAY_KEY", "another-us-key");
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote 100 files to"), "{stderr}");
+    let after = tree(&out);
+    let changed: Vec<&str> = expected
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| {
+            assert_eq!(a.0, b.0);
+            a.1 != b.1
+        })
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert!(changed.contains(&"manifest.json"), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|p| *p == "manifest.json" || p.starts_with("profiles/us")),
+        "{changed:?}"
+    );
+    // And built again with it, the output is up to date.
+    let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("is up to date"), "{stderr}");
     std::fs::remove_dir_all(&base).unwrap();
 }

@@ -419,14 +419,37 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 return Ok(PROBLEMS);
             }
             let staging = output::Staging::new(out_dir)?;
-            let sink = |batch: &[polc::emit::Artifact]| staging.write_all(batch);
             let options = polc::emit::build::Options {
                 signer: signer.as_ref().map(|s| s as &dyn polc::emit::build::Signer),
             };
-            match polc::emit::build::build_with(&compilation, &schema, &set.host, &options, &sink) {
+            let build = |sink: &(dyn Fn(&[polc::emit::Artifact]) -> Result<(), String> + Sync)| {
+                polc::emit::build::build_with(&compilation, &schema, &set.host, &options, sink)
+            };
+            // Over an earlier output, first see whether it already holds
+            // exactly what this build writes: then nothing is touched (no
+            // file gets a new time, no inode is allocated or freed). The
+            // first file that differs ends that pass.
+            let mut up_to_date = false;
+            let mut outcome = None;
+            if staging.may_be_up_to_date() {
+                match build(&|batch| staging.compare_all(batch)) {
+                    Ok(entries) => {
+                        up_to_date = true;
+                        outcome = Some(Ok(entries));
+                    }
+                    Err(polc::emit::build::BuildError::Sink(_)) => {}
+                    Err(e) => outcome = Some(Err(e)),
+                }
+            }
+            let outcome = outcome.unwrap_or_else(|| build(&|batch| staging.write_all(batch)));
+            match outcome {
                 Ok(entries) => {
                     let written = std::time::Instant::now();
-                    staging.commit()?;
+                    if up_to_date {
+                        staging.discard();
+                    } else {
+                        staging.commit()?;
+                    }
                     if *timings {
                         print_timings(
                             loaded,
@@ -447,11 +470,15 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                             "note: the policy set has no concrete profile, so only the schema's templates were written\n",
                         );
                     }
-                    err(&format!(
-                        "wrote {} files to {}\n",
-                        entries.len() + 1,
-                        out_dir.display()
-                    ));
+                    let files = entries.len() + 1;
+                    if up_to_date {
+                        err(&format!(
+                            "{} is up to date: its {files} files are what this build writes, so none was rewritten\n",
+                            out_dir.display()
+                        ));
+                    } else {
+                        err(&format!("wrote {files} files to {}\n", out_dir.display()));
+                    }
                     std::mem::forget(compilation);
                     Ok(OK)
                 }

@@ -27,6 +27,10 @@ pub struct Staging {
     /// When the output directory exists, how a freshly written file looks
     /// (so that a previous file that looks the same may be linked).
     previous: Option<Fresh>,
+    /// Whether the output directory is an earlier build's output and holds
+    /// nothing but the files its manifest lists and their directories (so
+    /// that, when a build's files all equal those, it is up to date).
+    exact: bool,
 }
 
 /// The permission bits of a file that holds a secret: owner-only.
@@ -105,9 +109,10 @@ impl Staging {
         if dir.exists() && !dir.is_dir() {
             return Err(format!("`{}` exists and is not a directory", dir.display()));
         }
-        if dir.is_dir() {
-            check_replaceable(dir)?;
-        }
+        // A link to a directory is replaced by the build's own directory,
+        // never written through, so it is never up to date.
+        let linked = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+        let exact = dir.is_dir() && check_replaceable(dir)? && !linked;
         let staging = parent.join(format!(".{name}.polc-new"));
         let old = parent.join(format!(".{name}.polc-old"));
         for leftover in [&staging, &old] {
@@ -125,7 +130,31 @@ impl Staging {
             dir: dir.to_path_buf(),
             staging,
             old,
+            exact,
         })
+    }
+
+    /// Whether the output directory may already be what the build writes:
+    /// an earlier build's output, with nothing else in it.
+    pub fn may_be_up_to_date(&self) -> bool {
+        self.exact && self.previous.is_some()
+    }
+
+    /// Compares a batch of files with the output directory's (may be called
+    /// from several threads), without writing anything: `Err` at the first
+    /// file that is missing there or differs, in its bytes or in how it
+    /// looks (owner, mode, links).
+    pub fn compare_all(&self, batch: &[polc::emit::Artifact]) -> Result<(), String> {
+        let Some(fresh) = self.previous else {
+            return Err("no previous output".into());
+        };
+        match batch
+            .iter()
+            .find(|a| !same_bytes(&self.dir.join(&a.path), &a.bytes, fresh, a.secret))
+        {
+            Some(a) => Err(format!("`{}` differs", a.path)),
+            None => Ok(()),
+        }
     }
 
     /// Writes a batch of files, creating their directories first (may be
@@ -133,15 +162,15 @@ impl Staging {
     /// files at a time, so each profile's directory is created once, before
     /// its first file.
     pub fn write_all(&self, batch: &[polc::emit::Artifact]) -> Result<(), String> {
-        let mut made: Option<&Path> = None;
+        let mut made: Vec<&Path> = Vec::new();
         for a in batch {
             let parent = Path::new(&a.path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty());
-            if let Some(parent) = parent.filter(|p| made != Some(*p)) {
+            if let Some(parent) = parent.filter(|p| !made.contains(p)) {
                 let dir = self.staging.join(parent);
                 std::fs::create_dir_all(&dir).map_err(|e| fail("create", &dir, e))?;
-                made = Some(parent);
+                made.push(parent);
             }
             self.write(&a.path, &a.bytes, a.secret)?;
         }
@@ -193,12 +222,13 @@ impl Staging {
 /// Refuses an output directory that holds anything but an earlier build's
 /// output: the build replaces the directory as a whole, so whatever else is
 /// in it would be deleted (`-o .` in a repository, `-o ~`, or the policy
-/// set's own directory).
-fn check_replaceable(dir: &Path) -> Result<(), String> {
+/// set's own directory). Returns whether it is an earlier build's output
+/// with no directory but those of the files its manifest lists.
+fn check_replaceable(dir: &Path) -> Result<bool, String> {
     let shown = dir.display();
     let mut entries = std::fs::read_dir(dir).map_err(|e| fail("read", dir, e))?;
     if entries.next().is_none() {
-        return Ok(());
+        return Ok(false);
     }
     let advice = "polc replaces the output directory as a whole, so it would be deleted; \
                   choose a new or empty directory with -o, or remove this one first";
@@ -219,6 +249,12 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
                  manifest.json); {advice}"
             )
         })?;
+    // The directories that lead to a listed file.
+    let needed: std::collections::HashSet<&str> = listed
+        .iter()
+        .flat_map(|p| p.match_indices('/').map(|(i, _)| &p[..i]))
+        .collect();
+    let mut exact = true;
     let mut pending = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, rel)) = pending.pop() {
         for entry in std::fs::read_dir(&path).map_err(|e| fail("read", &path, e))? {
@@ -236,6 +272,7 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
                 .file_type()
                 .map_err(|e| fail("read", &entry.path(), e))?;
             if kind.is_dir() {
+                exact &= needed.contains(rel.as_str());
                 pending.push((entry.path(), rel));
             } else if !(rel == "manifest.json" || listed.contains(&rel)) {
                 return Err(format!(
@@ -245,7 +282,7 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(exact)
 }
 
 /// Writes a file that must not exist yet.

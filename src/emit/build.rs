@@ -128,8 +128,9 @@ pub fn build_with(
 /// failure of the sink.
 type Part = (Vec<Diagnostic>, Vec<ManifestEntry>, Option<String>);
 
-/// Renders the profiles `ids` on every core, handing each artifact to
-/// `sink`.
+/// Renders the profiles `ids` on every core, handing each profile's
+/// artifacts to `sink`. Once the sink (or signing) fails, every worker
+/// stops: the build's outcome is that failure.
 fn profiles(
     c: &Compilation,
     schema: &Schema,
@@ -138,12 +139,16 @@ fn profiles(
     sink: &(dyn Fn(&[Artifact]) -> Result<(), String> + Sync),
     ids: &[crate::resolve::ProfileId],
 ) -> Vec<Part> {
+    let failed = std::sync::atomic::AtomicBool::new(false);
     crate::par::chunks(ids, |chunk, _| {
         let key_ids = crate::resolve::KeyIds::new(&c.resolved.keys);
         let mut errors = Vec::new();
         let mut entries = Vec::new();
         let mut failure = None;
         for &id in chunk {
+            if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             match encode(&c.resolved, id, schema, host) {
                 Ok(p)
                     if wants(&p, "mobileconfig")
@@ -186,6 +191,9 @@ fn profiles(
                         if let Err(e) = sink(&artifacts) {
                             failure = Some(e);
                         }
+                    }
+                    if failure.is_some() {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
                     entries.extend(artifacts.iter().map(ManifestEntry::of));
                 }
