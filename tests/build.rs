@@ -286,7 +286,7 @@ fn linux_managed_file_has_native_types() {
 }
 
 #[test]
-fn bootstrap_response_leaves_out_device_only_keys() {
+fn bootstrap_delivery_splits_every_device_artifact_from_the_response() {
     let src = r#"
 profile b {
   bootstrapUrl = "https://boot.acme.example/bootstrap"
@@ -294,7 +294,9 @@ profile b {
   inferenceProvider = "gateway"
   inferenceGatewayBaseUrl = "https://boot.acme.example"
   inferenceGatewayApiKey = env("K")
+  deploymentOrganizationUuid = "6f1c2a9e-3b7d-4c8e-9a51-2d4e8f0b7c63"
   disableAutoUpdates = false
+  trustBootstrapLocalExec = true
   meta { identifier = "com.acme.b", delivery = "bootstrap" }
 }
 "#;
@@ -305,26 +307,68 @@ profile b {
     let c = polc::compile(&sources, &schema, &host);
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     let artifacts = polc::emit::build::build(&c, &schema, &host).unwrap();
-    let get = |p: &str| -> serde_json::Value {
-        serde_json::from_slice(&artifacts.iter().find(|a| a.path == p).unwrap().bytes).unwrap()
+    let artifact = |p: &str| artifacts.iter().find(|a| a.path == p).unwrap();
+    let keys = |p: &str| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_slice(&artifact(p).bytes).unwrap();
+        doc.as_object().unwrap().keys().cloned().collect()
     };
-    let boot = get("profiles/b/bootstrap.json");
-    let keys: Vec<&str> = boot
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    // Served: the connection; not served: the trust anchor, the proxy, and
-    // the app-behavior keys the MDM profile carries.
+    // Served: the connection, and the organisation's UUID (which the
+    // device carries too, with the same value).
     assert_eq!(
-        keys,
+        keys("profiles/b/bootstrap.json"),
         [
+            "deploymentOrganizationUuid",
             "inferenceGatewayApiKey",
             "inferenceGatewayBaseUrl",
             "inferenceProvider"
         ]
     );
+    assert!(artifact("profiles/b/bootstrap.json").secret);
+    // On the device, in every form: the trust anchor and its deprecated
+    // alias, the proxy, the app-behavior keys and the organisation's UUID;
+    // never the credential.
+    let device = [
+        "bootstrapUrl",
+        "deploymentOrganizationUuid",
+        "disableAutoUpdates",
+        "egressProxyUrl",
+        "trustBootstrapLocalExec",
+    ];
+    assert_eq!(keys("profiles/b/managed-settings.json"), device);
+    let library = artifacts
+        .iter()
+        .find(|a| {
+            a.path.starts_with("profiles/b/config-library/") && !a.path.ends_with("_meta.json")
+        })
+        .unwrap();
+    assert_eq!(
+        library.bytes,
+        artifact("profiles/b/managed-settings.json").bytes
+    );
+    let mobileconfig =
+        String::from_utf8(artifact("profiles/b/b.mobileconfig").bytes.clone()).unwrap();
+    let reg = artifact("profiles/b/b.reg").bytes.clone();
+    let reg = String::from_utf16(
+        &reg[2..]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    for key in device {
+        assert!(mobileconfig.contains(&format!("<key>{key}</key>")), "{key}");
+        assert!(reg.contains(&format!("\"{key}\"=")), "{key}");
+    }
+    for key in ["inferenceGatewayApiKey", "inferenceProvider"] {
+        assert!(!mobileconfig.contains(key) && !reg.contains(key), "{key}");
+    }
+    for path in [
+        "profiles/b/managed-settings.json",
+        "profiles/b/b.mobileconfig",
+        "profiles/b/b.reg",
+    ] {
+        assert!(!artifact(path).secret, "{path}");
+    }
 }
 
 #[test]

@@ -509,18 +509,18 @@ fn bootstrap_delivery_keeps_only_device_keys() {
         "egressProxyUrl",
         "disableAutoUpdates",
         "relaunchEnforcementHours",
+        // On the device and in the response, with the same value.
+        "deploymentOrganizationUuid",
     ] {
         assert!(text.contains(&format!("<key>{present}</key>")), "{present}");
     }
-    for absent in [
-        "deploymentOrganizationUuid",
-        "coworkTabEnabled",
-        "disabledBuiltinTools",
-    ] {
+    for absent in ["coworkTabEnabled", "disabledBuiltinTools"] {
         assert!(!text.contains(&format!("<key>{absent}</key>")), "{absent}");
     }
     for e in &p.entries {
-        let device = e.def.availability == Availability::Managed || e.def.app_behavior;
+        let device = e.def.availability == Availability::Managed
+            || e.def.app_behavior
+            || e.def.device_and_response;
         assert_eq!(
             text.contains(&format!("<key>{}</key>", e.def.name)),
             device,

@@ -321,9 +321,11 @@ fn profile_artifacts(
             secret,
         });
     };
-    // The device-management profiles: with `delivery = "bootstrap"` they
-    // carry only the keys a bootstrap response may not.
-    let mdm = mdm_profile(p);
+    // The device-side artifacts (the MDM profiles, the Linux managed file
+    // and the configuration-library entry): with `delivery = "bootstrap"`
+    // they carry only the keys a bootstrap response may not, the
+    // app-behavior keys and the keys both must carry.
+    let device = mdm_profile(p);
     if wants(p, "mobileconfig") {
         add(
             format!("{}.mobileconfig", p.name),
@@ -332,35 +334,40 @@ fn profile_artifacts(
                 domain,
                 super::mobileconfig::KeySelection::for_delivery(p.meta.delivery),
             ),
-            mdm.has_secret(),
+            device.has_secret(),
         );
     }
     if wants(p, "reg") {
         add(
             format!("{}.reg", p.name),
-            super::reg::render(&mdm),
-            mdm.has_secret(),
+            super::reg::render(&device),
+            device.has_secret(),
         );
     }
     // The Linux managed file and the configuration-library entry are the
     // same JSON, and so is a bootstrap response that carries every key:
     // rendered once.
-    let every_key =
-        (wants(p, "linux-json") || wants(p, "config-library")).then(|| json::linux_managed(p));
+    let device_json = (wants(p, "linux-json") || wants(p, "config-library"))
+        .then(|| json::linux_managed(&device));
     if wants(p, "linux-json") {
         add(
             "managed-settings.json".into(),
-            every_key.clone().unwrap_or_default(),
-            p.has_secret(),
+            device_json.clone().unwrap_or_default(),
+            device.has_secret(),
         );
     }
     if wants(p, "bootstrap-json") || p.meta.delivery == Delivery::Bootstrap {
-        let only =
-            |e: &super::Entry<'_>| p.meta.delivery == Delivery::Mdm || !in_bootstrap_mdm_profile(e);
+        let only = |e: &super::Entry<'_>| {
+            p.meta.delivery == Delivery::Mdm
+                || !in_bootstrap_mdm_profile(e)
+                || e.def.device_and_response
+        };
         let carried = |e: &super::Entry<'_>| json::bootstrap_may_carry(e) && only(e);
         let secret = p.entries.iter().any(|e| carried(e) && e.secret);
-        let bytes = match &every_key {
-            Some(all) if p.entries.iter().all(carried) => all.clone(),
+        let bytes = match &device_json {
+            Some(all) if p.meta.delivery == Delivery::Mdm && p.entries.iter().all(carried) => {
+                all.clone()
+            }
             _ => json::bootstrap(p, &only),
         };
         add("bootstrap.json".into(), bytes, secret);
@@ -368,8 +375,8 @@ fn profile_artifacts(
     if wants(p, "config-library") {
         add(
             format!("config-library/{}.json", json::config_id(p)),
-            every_key.unwrap_or_default(),
-            p.has_secret(),
+            device_json.unwrap_or_default(),
+            device.has_secret(),
         );
         add(
             "config-library/_meta.json".into(),
@@ -391,12 +398,11 @@ fn profile_artifacts(
     }
 }
 
-/// With `meta.delivery = "bootstrap"`, the MDM profile carries the keys a
-/// bootstrap response may not carry, and the app-behavior keys (which the
-/// device's MDM profile decides even when a response is in effect).
+/// With `meta.delivery = "bootstrap"`, whether the device-side artifacts
+/// carry a key: see [`super::mobileconfig::KeySelection::DeviceOnly`].
 #[must_use]
 pub fn in_bootstrap_mdm_profile(e: &super::Entry<'_>) -> bool {
-    !json::bootstrap_may_carry(e) || e.def.app_behavior
+    super::mobileconfig::KeySelection::DeviceOnly.includes(e.def)
 }
 
 /// `manifest.json`: every artifact with its size, SHA-256 and whether it

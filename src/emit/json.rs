@@ -70,10 +70,14 @@ pub fn config_id(p: &EncodedProfile<'_>) -> String {
 }
 
 /// The configuration-library entry: `(<id>.json, _meta.json)`. The entry
-/// holds the same JSON as [`linux_managed`].
+/// holds the same JSON as [`linux_managed`] of the device-side keys (all of
+/// them but with `delivery = "bootstrap"`).
 #[must_use]
 pub fn config_library(p: &EncodedProfile<'_>) -> (Vec<u8>, Vec<u8>) {
-    (linux_managed(p), config_library_meta(p))
+    (
+        linux_managed(&super::build::mdm_profile(p)),
+        config_library_meta(p),
+    )
 }
 
 /// The configuration library's `_meta.json` for a profile.

@@ -67,11 +67,13 @@ pub enum KeySelection {
     /// Only what device management must carry when a bootstrap response
     /// delivers the configuration (`meta.delivery = "bootstrap"`): the keys
     /// a bootstrap response may not carry (availability `managed`, such as
-    /// `bootstrapUrl` and the proxy keys) and the app-behavior keys (which
-    /// an MDM profile overrides a served value of). Every other key belongs
-    /// in the bootstrap response: the app does not consult device
-    /// management for a bootstrap-settable key while a response is in
-    /// effect. Keys whose availability is `unknown` are left out too.
+    /// `bootstrapUrl` and the proxy keys), the app-behavior keys (which
+    /// an MDM profile overrides a served value of), and the keys the device
+    /// and the response must both carry (`device_and_response`:
+    /// `deploymentOrganizationUuid`). Every other key belongs in the
+    /// bootstrap response: the app does not consult device management for
+    /// a bootstrap-settable key while a response is in effect. Keys whose
+    /// availability is `unknown` are left out too.
     DeviceOnly,
 }
 
@@ -91,7 +93,9 @@ impl KeySelection {
         match self {
             KeySelection::All => true,
             KeySelection::DeviceOnly => {
-                def.availability == Availability::Managed || def.app_behavior
+                def.availability == Availability::Managed
+                    || def.app_behavior
+                    || def.device_and_response
             }
         }
     }

@@ -155,6 +155,10 @@ pub struct KeyDef {
     /// configuration editable.
     #[serde(default)]
     pub app_behavior: bool,
+    /// With bootstrap delivery, set on the device as well as returned in
+    /// the response, with the same value (`deploymentOrganizationUuid`).
+    #[serde(default)]
+    pub device_and_response: bool,
     /// Nested path in the v2 (bootstrap / JSON export) format.
     #[serde(default)]
     pub v2_path: Option<String>,
