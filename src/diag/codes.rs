@@ -160,6 +160,8 @@ codes! {
     MissingEnv = ("B0401", "missing-env", Error),
     /// A value has a character a `.mobileconfig` (XML) cannot hold.
     UnrepresentableInPlist = ("B0402", "unrepresentable-in-plist", Error),
+    /// A value has a character a `.reg` (REG_SZ) cannot hold.
+    UnrepresentableInReg = ("B0404", "unrepresentable-in-reg", Error),
     /// A value read with `env()` is not valid where it is used.
     InvalidEnvValue = ("B0403", "invalid-env-value", Error),
 

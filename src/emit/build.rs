@@ -150,21 +150,8 @@ fn profiles(
                 break;
             }
             match encode(&c.resolved, id, schema, host) {
-                Ok(p)
-                    if wants(&p, "mobileconfig")
-                        && !super::mobileconfig::unrepresentable(&p).is_empty() =>
-                {
-                    let decl = c.resolved.profile(id);
-                    for key in super::mobileconfig::unrepresentable(&p) {
-                        errors.push(
-                            Diagnostic::new(
-                                crate::diag::Code::UnrepresentableInPlist,
-                                format!("`{key}` has a control character that a .mobileconfig cannot hold"),
-                            )
-                            .primary(decl.name_span, format!("in profile `{}`", decl.name))
-                            .help("XML 1.0 has no way to write characters U+0000 to U+001F other than tab, line feed and carriage return; remove them, or leave `mobileconfig` out of `meta.formats`"),
-                        );
-                    }
+                Ok(p) if !unrepresentable(&p, c.resolved.profile(id)).is_empty() => {
+                    errors.extend(unrepresentable(&p, c.resolved.profile(id)));
                 }
                 Ok(p) => {
                     let list = if wants(&p, "egress") {
@@ -202,6 +189,40 @@ fn profiles(
         }
         (errors, entries, failure)
     })
+}
+
+/// A value that a format the profile is built in cannot hold: one error
+/// per key and format.
+fn unrepresentable(p: &EncodedProfile<'_>, decl: &crate::resolve::ProfileDecl) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut report = |code, what: &str, key: &str, help: &str| {
+        errors.push(
+            Diagnostic::new(code, format!("`{key}` has {what}"))
+                .primary(decl.name_span, format!("in profile `{}`", decl.name))
+                .help(help.to_string()),
+        );
+    };
+    if wants(p, "mobileconfig") {
+        for key in super::mobileconfig::unrepresentable(p) {
+            report(
+                crate::diag::Code::UnrepresentableInPlist,
+                "a control character that a .mobileconfig cannot hold",
+                &key,
+                "XML 1.0 has no way to write characters U+0000 to U+001F other than tab, line feed and carriage return; remove them, or leave `mobileconfig` out of `meta.formats`",
+            );
+        }
+    }
+    if wants(p, "reg") {
+        for key in super::reg::unrepresentable(&mdm_profile(p)) {
+            report(
+                crate::diag::Code::UnrepresentableInReg,
+                "a U+0000 character, which a .reg cannot hold",
+                &key,
+                "a registry string (REG_SZ) ends at its first U+0000, so the app would read only what comes before it; remove it, or leave `reg` out of `meta.formats`",
+            );
+        }
+    }
+    errors
 }
 
 /// One diagnostic per place: a secret missing for 100 profiles generated
