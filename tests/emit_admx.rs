@@ -331,11 +331,14 @@ fn cross_references(schema: &Schema) {
         p.walk(&mut nodes);
         for n in nodes {
             assert!(
-                !["multiText", "decimal", "list", "boolean", "longDecimal"]
-                    .contains(&n.name.as_str()),
+                !["multiText", "list", "boolean", "longDecimal"].contains(&n.name.as_str()),
                 "{name}: <{}> writes a type the app cannot read",
                 n.name
             );
+            // A `decimal` writes REG_DWORD unless it is stored as text.
+            if n.name == "decimal" {
+                assert_eq!(n.attr("storeAsText"), Some("true"), "{name}: REG_DWORD");
+            }
             assert_ne!(n.attr("expandable"), Some("true"), "{name}: REG_EXPAND_SZ");
             assert!(
                 n.attr("key").is_none_or(|k| k == REGISTRY_KEY),
@@ -362,19 +365,28 @@ fn cross_references(schema: &Schema) {
                     .unwrap();
                 assert_eq!(elements.len(), 1, "{name}: one element");
                 let el = elements[0];
-                assert!(["text", "enum"].contains(&el.name.as_str()), "{name}");
+                assert!(
+                    ["text", "enum", "decimal"].contains(&el.name.as_str()),
+                    "{name}"
+                );
                 assert_eq!(el.attr("required"), Some("true"), "{name}");
                 let presentation = presentations[id];
                 assert_eq!(presentation.children.len(), 1, "{name}");
                 let control = &presentation.children[0];
                 assert_eq!(control.attr("refId"), el.attr("id"), "{name}: refId");
-                let want = if el.name == "text" {
-                    "textBox"
-                } else {
-                    "dropdownList"
+                let want = match el.name.as_str() {
+                    "text" => "textBox",
+                    "decimal" => "decimalTextBox",
+                    _ => "dropdownList",
                 };
                 assert_eq!(control.name, want, "{name}");
-                if el.name == "text" {
+                if el.name == "decimal" {
+                    let bound = |a: &str| -> u32 { el.attr(a).unwrap().parse().unwrap() };
+                    let (min, max) = (bound("minValue"), bound("maxValue"));
+                    assert!(min <= max, "{name}: {min} to {max}");
+                    let default: u32 = control.attr("defaultValue").unwrap().parse().unwrap();
+                    assert!((min..=max).contains(&default), "{name}: default {default}");
+                } else if el.name == "text" {
                     let max: u32 = el.attr("maxLength").unwrap().parse().unwrap();
                     assert!(max >= 20, "{name}: maxLength {max}");
                     if let Some(d) = control.child("defaultValue") {
@@ -632,6 +644,7 @@ fn snapshot_adml_strings() {
             .child("defaultValue")
             .map(|d| d.text.as_str())
             .or(c.attr("defaultItem"))
+            .or(c.attr("defaultValue"))
             .unwrap_or("-");
         out.push_str(&format!(
             "[presentation {id}] <{}> label {label:?} default {default:?}\n",

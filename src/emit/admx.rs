@@ -21,9 +21,12 @@
 //!   `<string>` values; deprecated values are not offered (the explain text
 //!   names them). An enum value longer than 255 characters (the XSD limit of
 //!   an item's `<string>`) turns the key into a text box.
-//! * **Integers and numbers**: a `text` element. A `decimal` element writes
-//!   REG_DWORD unless `storeAsText` is set; a text box always writes
-//!   REG_SZ, with no flag to get wrong (the tests ban `decimal`). The range
+//! * **Integers with a range from 0 up** (every bound within `u32`): a
+//!   `decimal` element with `storeAsText="true"` (so it writes REG_SZ; the
+//!   tests require the flag on every `decimal`) and the key's `minValue`
+//!   and `maxValue`, shown as a spin box: the editor refuses what is not a
+//!   number in range. **Other integers and numbers** (negative or unbounded
+//!   ranges, values beyond `u32`, decimals): a `text` element; the range
 //!   is in the label and the explain text, not enforced by the editor.
 //! * **Strings, lists, maps and objects**: a `text` element. Lists, maps and
 //!   objects are one compact JSON document on one line (the GPEdit text box
@@ -234,6 +237,12 @@ struct Policy {
 enum Element {
     /// `enabledValue` "true", `disabledValue` "false".
     Boolean,
+    /// A number box that writes REG_SZ (`storeAsText`).
+    Decimal {
+        id: String,
+        min: u32,
+        max: u32,
+    },
     Text {
         id: String,
         max_length: u32,
@@ -245,6 +254,11 @@ enum Element {
 }
 
 enum Presentation {
+    DecimalTextBox {
+        id: String,
+        label: String,
+        default: u32,
+    },
     TextBox {
         id: String,
         label: String,
@@ -404,6 +418,25 @@ impl Template {
                             items,
                         }
                     }
+                    ValueKind::Decimal { min, max } => {
+                        let default = key
+                            .default
+                            .as_ref()
+                            .and_then(serde_json::Value::as_u64)
+                            .and_then(|d| u32::try_from(d).ok())
+                            .filter(|d| (*min..=*max).contains(d))
+                            .unwrap_or(*min);
+                        presentations.push(Presentation::DecimalTextBox {
+                            id: name.clone(),
+                            label: clean(&format!("{} ({min} to {max}):", key.name)),
+                            default,
+                        });
+                        Element::Decimal {
+                            id: name.clone(),
+                            min: *min,
+                            max: *max,
+                        }
+                    }
                     ValueKind::Text { max_length, label } => {
                         let default = key
                             .default
@@ -534,6 +567,21 @@ impl Template {
                     x.text_element("string", &[], "false");
                     x.end("disabledValue");
                 }
+                Element::Decimal { id, min, max } => {
+                    x.start("elements", &[]);
+                    x.empty(
+                        "decimal",
+                        &[
+                            ("id", id),
+                            ("valueName", &p.value_name),
+                            ("required", "true"),
+                            ("minValue", &min.to_string()),
+                            ("maxValue", &max.to_string()),
+                            ("storeAsText", "true"),
+                        ],
+                    );
+                    x.end("elements");
+                }
                 Element::Text { id, max_length } => {
                     x.start("elements", &[]);
                     x.empty(
@@ -598,6 +646,20 @@ impl Template {
         x.start("presentationTable", &[]);
         for p in &self.presentations {
             match p {
+                Presentation::DecimalTextBox { id, label, default } => {
+                    x.start("presentation", &[("id", id)]);
+                    x.text_element(
+                        "decimalTextBox",
+                        &[
+                            ("refId", id),
+                            ("defaultValue", &default.to_string()),
+                            ("spin", "true"),
+                            ("spinStep", "1"),
+                        ],
+                        label,
+                    );
+                    x.end("presentation");
+                }
                 Presentation::TextBox { id, label, default } => {
                     x.start("presentation", &[("id", id)]);
                     x.start("textBox", &[("refId", id)]);
@@ -639,6 +701,7 @@ fn string_ref(id: &str) -> String {
 enum ValueKind {
     Boolean,
     Enum(Vec<String>),
+    Decimal { min: u32, max: u32 },
     Text { max_length: u32, label: String },
 }
 
@@ -658,6 +721,13 @@ impl ValueKind {
                     }
                 }
             }
+            TypeDef::Integer {
+                min: Some(min),
+                max: Some(max),
+            } if u32::try_from(*min).is_ok() && u32::try_from(*max).is_ok() => ValueKind::Decimal {
+                min: u32::try_from(*min).unwrap_or(0),
+                max: u32::try_from(*max).unwrap_or(u32::MAX),
+            },
             TypeDef::Integer { min, max } => ValueKind::Text {
                 max_length: INTEGER_MAX_LENGTH,
                 label: match (min, max) {
@@ -780,6 +850,9 @@ fn explain_text(key: &KeyDef, kind: &ValueKind, schema: &Schema) -> String {
         ),
         ValueKind::Enum(_) => out.push_str(
             "Enabled writes the value selected; Disabled and Not Configured remove the value.",
+        ),
+        ValueKind::Decimal { .. } => out.push_str(
+            "Enabled writes the number entered, as text; Disabled and Not Configured remove the value.",
         ),
         ValueKind::Text { .. } => out.push_str(
             "Enabled writes the value entered; Disabled and Not Configured remove the value.",
