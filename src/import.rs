@@ -1,12 +1,34 @@
 //! `polc import`: an exported or deployed configuration back into policy
 //! source.
 //!
-//! Reads a `.mobileconfig` (signed or not) or a flat managed-preferences
-//! plist, a `.reg` file (UTF-16 or UTF-8), a Linux managed file, a
+//! Reads a `.mobileconfig` (signed or not; the app's domain as a payload of
+//! its own, or the `Forced` settings of a `com.apple.ManagedClient.preferences`
+//! (MCX) payload, as Jamf writes them) or a flat managed-preferences plist, a
+//! `.reg` file (UTF-16 or UTF-8), a Linux managed file, a
 //! configuration-library entry or a bootstrap response (flat JSON). Values
 //! stored as strings (every preference store) are decoded against the
 //! schema: `"true"` becomes `true`, `"72"` becomes `72`, JSON text becomes a
 //! list or an object. Secrets are never printed: they become `env("NAME")`.
+//!
+//! The import follows the app, not the file: what the app would not apply is
+//! left out with a diagnostic, never imported as if it were in force.
+//!
+//! * **MCX** (formats.md §1.3 B): only `Forced` settings are managed; the
+//!   settings of any other state (`Set-Once`) are left out (I0505). `Forced`
+//!   is an array and a profile may hold several payloads for the domain: their
+//!   settings are merged, and a key given different values in two places is
+//!   left out (I0508), since which one macOS applies is not documented. Keys
+//!   forced in `.GlobalPreferences` are not the app's domain (I0505).
+//! * **`.reg`** (claude-desktop-keys.md §1.2, §1.3), with the rules
+//!   [`crate::effective`] applies: when `HKLM` holds machine policy (any
+//!   `REG_SZ`, `REG_EXPAND_SZ` or `REG_DWORD` value directly under the policy
+//!   key) the app ignores `HKCU` entirely, so the `HKLM` values are imported,
+//!   the `HKCU` ones are left out (I0505) and the scope is `system`;
+//!   otherwise the `HKCU` values are imported with scope `user`. The app
+//!   cannot read `REG_EXPAND_SZ` and does not see `REG_QWORD`, `REG_MULTI_SZ`,
+//!   `REG_BINARY` or `REG_NONE` (I0506); it reads `REG_DWORD` for boolean and
+//!   integer keys only (I0507 when it does, I0506 otherwise). Subkeys are
+//!   never read (I0505).
 
 use crate::diag::{Code, Diagnostic};
 use crate::schema::Schema;
@@ -23,6 +45,16 @@ pub struct Imported {
     pub meta: Vec<(&'static str, Json)>,
     /// What kind of file it was, for messages.
     pub kind: &'static str,
+    /// What reading found that the app would not apply (settings left out,
+    /// registry values it cannot read, conflicting values), reported before
+    /// the diagnostics of the values by [`to_policy`]. Never quotes a value.
+    pub notes: Vec<Diagnostic>,
+    /// The names of values a `.reg` file stores as `REG_DWORD` (read by the
+    /// app for boolean and integer keys only).
+    pub dwords: Vec<String>,
+    /// Keys an MCX payload forces in `.GlobalPreferences` rather than in the
+    /// app's domain.
+    pub global_keys: Vec<String>,
 }
 
 /// The result of an import: policy source and diagnostics (without labels:
@@ -43,7 +75,7 @@ pub struct ImportResult {
 /// `domain`).
 pub fn read(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return read_reg(&decode_utf16(bytes)?);
+        return Ok(import_registry(&parse_registry(&decode_utf16(bytes)?)?));
     }
     if bytes.first() == Some(&0x30) {
         let content =
@@ -55,7 +87,7 @@ pub fn read(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 or UTF-16 text".to_string())?;
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with("Windows Registry Editor") || trimmed.starts_with("REGEDIT4") {
-        return read_reg(trimmed);
+        return Ok(import_registry(&parse_registry(trimmed)?));
     }
     if trimmed.starts_with('{') {
         return read_json(trimmed);
@@ -101,8 +133,8 @@ fn read_json(text: &str) -> Result<Imported, String> {
     }
     Ok(Imported {
         values: map.into_iter().filter(|(k, _)| k != "expiresAt").collect(),
-        meta: Vec::new(),
         kind: "JSON configuration",
+        ..Imported::default()
     })
 }
 
@@ -122,6 +154,17 @@ fn plist_to_json(v: &plist::Value) -> Json {
     }
 }
 
+/// The payload type of MCX managed preferences (formats.md §1.3 B).
+const MCX: &str = "com.apple.ManagedClient.preferences";
+/// The MCX state whose settings are managed.
+const FORCED: &str = "Forced";
+/// The MCX domain of global preferences.
+const GLOBAL_DOMAIN: &str = ".GlobalPreferences";
+
+/// The settings of one place in a profile (a payload, or one `Forced`
+/// entry of an MCX payload): (where, for messages; the settings).
+type Place = (String, Vec<(String, Json)>);
+
 fn read_plist(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     let v = plist::Value::from_reader(std::io::Cursor::new(bytes))
         .map_err(|e| format!("invalid property list: {e}"))?;
@@ -135,15 +178,56 @@ fn read_plist(bytes: &[u8], domain: &str) -> Result<Imported, String> {
                 .iter()
                 .map(|(k, v)| (k.clone(), plist_to_json(v)))
                 .collect(),
-            meta: Vec::new(),
             kind: "preference plist",
+            ..Imported::default()
         });
     };
-    let payload = content
-        .iter()
-        .filter_map(plist::Value::as_dictionary)
-        .find(|p| p.get("PayloadType").and_then(plist::Value::as_string) == Some(domain))
-        .ok_or_else(|| format!("the profile has no `{domain}` payload"))?;
+    let mut places: Vec<Place> = Vec::new();
+    let mut notes = Vec::new();
+    let mut global_keys = Vec::new();
+    // Whether an MCX payload names the domain (its settings may all be left
+    // out, which is worth saying rather than "no payload"; so may settings
+    // forced in `.GlobalPreferences`).
+    let mut named = false;
+    for (i, payload) in content.iter().enumerate() {
+        let Some(payload) = payload.as_dictionary() else {
+            continue;
+        };
+        let label = match payload
+            .get("PayloadIdentifier")
+            .and_then(plist::Value::as_string)
+        {
+            Some(id) => format!("payload `{id}`"),
+            None => format!("payload {} of `PayloadContent`", i + 1),
+        };
+        match payload.get("PayloadType").and_then(plist::Value::as_string) {
+            Some(t) if t == domain => places.push((
+                label,
+                payload
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("Payload"))
+                    .map(|(k, v)| (k.clone(), plist_to_json(v)))
+                    .collect(),
+            )),
+            Some(MCX) => {
+                named |= read_mcx(
+                    payload,
+                    domain,
+                    &label,
+                    &mut places,
+                    &mut notes,
+                    &mut global_keys,
+                )?;
+            }
+            _ => {}
+        }
+    }
+    if places.is_empty() && !named && global_keys.is_empty() {
+        return Err(format!(
+            "the profile has no `{domain}` payload, and no `{MCX}` payload with settings for `{domain}`"
+        ));
+    }
+    let values = merge_places(places, &mut notes);
     let mut meta: Vec<(&'static str, Json)> = Vec::new();
     let text = |k: &str| {
         dict.get(k)
@@ -169,16 +253,179 @@ fn read_plist(bytes: &[u8], domain: &str) -> Result<Imported, String> {
     {
         meta.push(("removal_disallowed", Json::Bool(b)));
     }
-    let values = payload
-        .iter()
-        .filter(|(k, _)| !k.starts_with("Payload"))
-        .map(|(k, v)| (k.clone(), plist_to_json(v)))
-        .collect();
     Ok(Imported {
         values,
         meta,
         kind: ".mobileconfig",
+        notes,
+        dwords: Vec::new(),
+        global_keys,
     })
+}
+
+/// The entries of one MCX state (`Forced`, `Set-Once`): each entry's
+/// `mcx_preference_settings`.
+fn mcx_entries<'p>(
+    entries: &'p plist::Value,
+    state: &str,
+    domain: &str,
+    label: &str,
+) -> Result<Vec<&'p plist::Dictionary>, String> {
+    let entries = entries
+        .as_array()
+        .ok_or_else(|| format!("`{state}` of `{domain}` in the {MCX} {label} is not an array"))?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(n, entry)| {
+            entry
+                .as_dictionary()
+                .and_then(|e| e.get("mcx_preference_settings"))
+                .and_then(plist::Value::as_dictionary)
+                .ok_or_else(|| {
+                    format!(
+                        "entry {} of `{state}` of `{domain}` in the {MCX} {label} has no `mcx_preference_settings` dictionary",
+                        n + 1
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Reads an MCX payload: the `Forced` settings of `domain` become places;
+/// the settings of other states are left out with a note. Returns whether
+/// the payload names `domain`.
+fn read_mcx(
+    payload: &plist::Dictionary,
+    domain: &str,
+    label: &str,
+    places: &mut Vec<Place>,
+    notes: &mut Vec<Diagnostic>,
+    global_keys: &mut Vec<String>,
+) -> Result<bool, String> {
+    let domains = payload
+        .get("PayloadContent")
+        .and_then(plist::Value::as_dictionary)
+        .ok_or_else(|| {
+            format!("the {MCX} {label} has no `PayloadContent` dictionary of preference domains")
+        })?;
+    // Settings forced for every application; not read as the app's own.
+    if let Some(forced) = domains
+        .get(GLOBAL_DOMAIN)
+        .and_then(plist::Value::as_dictionary)
+        .and_then(|g| g.get(FORCED))
+    {
+        for settings in mcx_entries(forced, FORCED, GLOBAL_DOMAIN, label).unwrap_or_default() {
+            for k in settings.keys() {
+                if !global_keys.contains(k) {
+                    global_keys.push(k.clone());
+                }
+            }
+        }
+    }
+    let Some(states) = domains.get(domain) else {
+        return Ok(false);
+    };
+    let states = states
+        .as_dictionary()
+        .ok_or_else(|| format!("`{domain}` in the {MCX} {label} is not a dictionary"))?;
+    for (state, entries) in states {
+        let entries = mcx_entries(entries, state, domain, label)?;
+        if state == FORCED {
+            let several = entries.len() > 1;
+            for (n, settings) in entries.into_iter().enumerate() {
+                let at = if several {
+                    format!("`{FORCED}` entry {} of {label}", n + 1)
+                } else {
+                    label.to_string()
+                };
+                places.push((
+                    at,
+                    settings
+                        .iter()
+                        .map(|(k, v)| (k.clone(), plist_to_json(v)))
+                        .collect(),
+                ));
+            }
+            continue;
+        }
+        let mut keys: Vec<&str> = Vec::new();
+        for settings in entries {
+            for k in settings.keys() {
+                if !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+        }
+        if keys.is_empty() {
+            continue;
+        }
+        let why = if state == "Set-Once" {
+            "macOS writes them as the user's own preferences (once, or at every login when an entry has no `mcx_data_timestamp`), which the user can change; only `Forced` settings are managed".to_string()
+        } else {
+            format!(
+                "`{state}` is not a state macOS documents for managed preferences (`Forced`, `Set-Once`); only `Forced` settings are managed"
+            )
+        };
+        notes.push(
+            Diagnostic::new(
+                Code::ImportIgnoredSettings,
+                format!(
+                    "the `{state}` settings of `{domain}` in the {label} are not managed configuration; left out: {}",
+                    list(&keys)
+                ),
+            )
+            .note(why)
+            .help("set the keys meant to be enforced in the policy; polc builds them as managed (forced) settings"),
+        );
+    }
+    Ok(true)
+}
+
+/// Merges the settings of every place, in file order. A key given different
+/// values in two places is left out with a note: which one macOS applies is
+/// not documented.
+fn merge_places(places: Vec<Place>, notes: &mut Vec<Diagnostic>) -> Vec<(String, Json)> {
+    // (key, value, where it was first set)
+    let mut merged: Vec<(String, Json, String)> = Vec::new();
+    let mut conflicting: Vec<String> = Vec::new();
+    for (at, values) in places {
+        for (key, value) in values {
+            match merged.iter().find(|(k, _, _)| *k == key) {
+                None => merged.push((key, value, at.clone())),
+                Some((_, first, _)) if *first == value => {}
+                Some((_, _, first_at)) => {
+                    if !conflicting.contains(&key) {
+                        notes.push(
+                            Diagnostic::new(
+                                Code::ImportConflictingValues,
+                                format!(
+                                    "`{key}` has one value in the {first_at} and another in the {at}; left out"
+                                ),
+                            )
+                            .note("which one macOS applies is not documented")
+                            .help("set the value you mean in the policy by hand"),
+                        );
+                        conflicting.push(key);
+                    }
+                }
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .filter(|(k, _, _)| !conflicting.contains(k))
+        .map(|(k, v, _)| (k, v))
+        .collect()
+}
+
+/// Names as a message lists them: `` `a`, `b` ``.
+fn list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The `eContent` of a DER-encoded CMS `SignedData` (a signed profile).
@@ -260,73 +507,6 @@ fn reg_lines(text: &str) -> Vec<String> {
         }
     }
     lines
-}
-
-fn read_reg(text: &str) -> Result<Imported, String> {
-    let lines = reg_lines(text);
-    let mut values: Vec<(String, Json)> = Vec::new();
-    let mut meta = Vec::new();
-    let mut in_claude = false;
-    for line in &lines {
-        let line = line.trim_start();
-        if let Some(section) = line.strip_prefix('[') {
-            let section = section.trim_end().trim_end_matches(']');
-            if section.starts_with('-') {
-                in_claude = false;
-                continue;
-            }
-            let upper = section.to_ascii_uppercase();
-            in_claude = upper.ends_with("\\SOFTWARE\\POLICIES\\CLAUDE");
-            if in_claude {
-                let scope = if upper.starts_with("HKEY_CURRENT_USER") {
-                    "user"
-                } else {
-                    "system"
-                };
-                meta.retain(|(k, _)| *k != "scope");
-                meta.push(("scope", Json::String(scope.into())));
-            }
-            continue;
-        }
-        if !in_claude || !line.starts_with('"') {
-            continue;
-        }
-        let (name, rest) =
-            reg_string(line).ok_or_else(|| format!("cannot read the value line `{line}`"))?;
-        let rest = rest
-            .trim_start()
-            .strip_prefix('=')
-            .ok_or_else(|| format!("cannot read the value line `{line}`"))?;
-        let value = if rest.starts_with('"') {
-            let (s, _) =
-                reg_string(rest).ok_or_else(|| format!("cannot read the value of `{name}`"))?;
-            Json::String(s)
-        } else if let Some(hex) = rest.strip_prefix("dword:") {
-            Json::from(
-                i64::from_str_radix(hex.trim(), 16)
-                    .map_err(|_| format!("bad dword value of `{name}`"))?,
-            )
-        } else if let Some(hex) = rest
-            .strip_prefix("hex(1):")
-            .or_else(|| rest.strip_prefix("hex(2):"))
-        {
-            Json::String(hex_utf16(hex).ok_or_else(|| format!("bad hex value of `{name}`"))?)
-        } else if rest.trim() == "-" {
-            values.retain(|(k, _)| *k != name);
-            continue;
-        } else {
-            return Err(format!(
-                "value `{name}` has a type the app cannot read (only REG_SZ and REG_DWORD)"
-            ));
-        };
-        values.retain(|(k, _)| *k != name);
-        values.push((name, value));
-    }
-    Ok(Imported {
-        values,
-        meta,
-        kind: ".reg",
-    })
 }
 
 /// A registry hive that holds the app's policy key.
@@ -459,6 +639,11 @@ pub fn read_registry(bytes: &[u8]) -> Result<Registry, String> {
             .map_err(|_| "not UTF-8 or UTF-16 text".to_string())?
             .to_string()
     };
+    parse_registry(&text)
+}
+
+/// Reads the text of a `.reg` file.
+fn parse_registry(text: &str) -> Result<Registry, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if !trimmed.starts_with("Windows Registry Editor") && !trimmed.starts_with("REGEDIT4") {
         return Err("not a .reg file (no `Windows Registry Editor` header)".into());
@@ -533,6 +718,138 @@ pub fn read_registry(bytes: &[u8]) -> Result<Registry, String> {
         });
     }
     Ok(reg)
+}
+
+/// What `polc import` takes from a `.reg` file: the values of the hive the
+/// app reads, by the rules of [`crate::effective`] (see the module
+/// documentation), with notes for what it leaves out.
+fn import_registry(reg: &Registry) -> Imported {
+    let seen = |hive: Hive| {
+        reg.values
+            .iter()
+            .any(|v| v.hive == hive && !matches!(v.ty, RegType::Other(_)))
+    };
+    let machine_policy = seen(Hive::Machine);
+    let hive = if machine_policy {
+        Some(Hive::Machine)
+    } else if seen(Hive::User) {
+        Some(Hive::User)
+    } else {
+        // Nothing the app reads: the scope of the file's first section.
+        reg.hives.first().copied()
+    };
+    let shown = |v: &RegValue| v.name.clone().unwrap_or_else(|| "@".into());
+    let mut notes = Vec::new();
+    if machine_policy {
+        let ignored: Vec<String> = reg
+            .values
+            .iter()
+            .filter(|v| v.hive == Hive::User)
+            .map(shown)
+            .collect();
+        if !ignored.is_empty() {
+            notes.push(
+                Diagnostic::new(
+                    Code::ImportIgnoredSettings,
+                    format!(
+                        "the app ignores the HKEY_CURRENT_USER values because HKEY_LOCAL_MACHINE holds machine policy; left out: {}",
+                        list(&ignored)
+                    ),
+                )
+                .note("since v1.19367.0 the hives are not merged: any REG_SZ, REG_EXPAND_SZ or REG_DWORD value directly under HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Claude makes the app read that key alone")
+                .help("the policy holds the HKEY_LOCAL_MACHINE values, as the app applies them; set the user values in the policy by hand if they were meant"),
+            );
+        }
+    }
+    for (h, path) in &reg.subkeys {
+        notes.push(
+            Diagnostic::new(
+                Code::ImportIgnoredSettings,
+                format!(
+                    "the values under `{}\\SOFTWARE\\Policies\\Claude\\{path}` are never read: the app reads only values directly under the policy key; left out",
+                    h.root()
+                ),
+            )
+            .help("write the values directly under the policy key (polc build does)"),
+        );
+    }
+    let mut values = Vec::new();
+    let mut dwords = Vec::new();
+    for v in &reg.values {
+        // Left out above, every one of them.
+        if machine_policy && v.hive == Hive::User {
+            continue;
+        }
+        let elsewhere = if Some(v.hive) == hive {
+            String::new()
+        } else {
+            format!(" (under {})", v.hive.root())
+        };
+        match (v.ty, &v.name) {
+            (RegType::ExpandSz, _) => {
+                let help = if v.hive == Hive::Machine {
+                    "write REG_SZ; as it is, the value still counts as machine policy, so the app ignores HKEY_CURRENT_USER and gets nothing from it"
+                } else {
+                    "write REG_SZ"
+                };
+                notes.push(
+                    Diagnostic::new(
+                        Code::ImportUnreadableType,
+                        format!(
+                            "`{}`{elsewhere} is REG_EXPAND_SZ, which the app cannot read; left out",
+                            shown(v)
+                        ),
+                    )
+                    .help(help),
+                );
+            }
+            (RegType::Other(ty), _) => notes.push(
+                Diagnostic::new(
+                    Code::ImportUnreadableType,
+                    format!(
+                        "`{}`{elsewhere} is {ty}, which the app does not see; left out",
+                        shown(v)
+                    ),
+                )
+                .help("write REG_SZ"),
+            ),
+            (_, None) => {
+                let help = if v.hive == Hive::Machine {
+                    "under HKEY_LOCAL_MACHINE it still counts as machine policy: the app ignores HKEY_CURRENT_USER"
+                } else {
+                    "remove it"
+                };
+                notes.push(
+                    Diagnostic::new(
+                        Code::ImportUnknownKey,
+                        "the key's unnamed default value (`@`) is set; the app reads no setting from it; left out",
+                    )
+                    .help(help),
+                );
+            }
+            (RegType::Sz, Some(name)) => values.push((name.clone(), v.data.clone())),
+            (RegType::Dword, Some(name)) => {
+                values.push((name.clone(), v.data.clone()));
+                dwords.push(name.clone());
+            }
+        }
+    }
+    let mut meta = Vec::new();
+    if let Some(hive) = hive {
+        let scope = match hive {
+            Hive::Machine => "system",
+            Hive::User => "user",
+        };
+        meta.push(("scope", Json::String(scope.into())));
+    }
+    Imported {
+        values,
+        meta,
+        kind: ".reg",
+        notes,
+        dwords,
+        global_keys: Vec::new(),
+    }
 }
 
 /// An error for a value line that cannot be read: names the value (the
@@ -765,10 +1082,88 @@ fn nested_secrets_to_env(
     }
 }
 
+/// Why an import is refused although the file was read.
+#[derive(Debug)]
+pub struct NoSetting {
+    /// Why, as the end of a sentence ("cannot import `FILE`: …").
+    pub why: String,
+    /// What the import found that explains it (settings left out, unknown
+    /// keys); empty for a nested (v2) configuration, whose every section
+    /// would be an unknown key.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Refuses an import that would give an empty profile: the file holds no
+/// key of the schema (a manifest, an allowlist, a file whose every setting
+/// the app would not apply, or a nested (v2) configuration, recognized by a
+/// top-level object named like the first part of a schema key's `v2_path`).
+#[must_use]
+pub fn no_setting(imported: &Imported, schema: &Schema) -> Option<NoSetting> {
+    let known = |k: &str| schema.key(k).is_some() || schema.key_by_alias(k).is_some();
+    if imported.values.iter().any(|(k, _)| known(k)) {
+        return None;
+    }
+    let clusters: Vec<&str> = imported
+        .values
+        .iter()
+        .filter(|(k, v)| {
+            v.is_object()
+                && schema.keys().iter().any(|d| {
+                    d.v2_path
+                        .as_deref()
+                        .and_then(|p| p.split_once('.'))
+                        .is_some_and(|(head, _)| head == k)
+                })
+        })
+        .map(|(k, _)| k.as_str())
+        .collect();
+    Some(
+        if imported.kind == "JSON configuration" && !clusters.is_empty() {
+            NoSetting {
+                why: format!(
+                    "it looks like a nested (v2) configuration ({} {} v2 section{}); nested configurations are not supported: import the flat (v1) form",
+                    list(&clusters),
+                    if clusters.len() == 1 { "is a" } else { "are" },
+                    if clusters.len() == 1 { "" } else { "s" }
+                ),
+                diagnostics: Vec::new(),
+            }
+        } else {
+            NoSetting {
+                why: format!(
+                    "it holds no setting of the schema (read as a {})",
+                    imported.kind
+                ),
+                diagnostics: to_policy(imported, "imported", schema).diagnostics,
+            }
+        },
+    )
+}
+
 /// Turns an imported configuration into a profile named `name`.
 #[must_use]
 pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResult {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = imported.notes.clone();
+    let global: Vec<&str> = imported
+        .global_keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| schema.key(k).or_else(|| schema.key_by_alias(k)).is_some())
+        .collect();
+    if !global.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::ImportIgnoredSettings,
+                format!(
+                    "keys of the schema forced in `{GLOBAL_DOMAIN}` rather than in `{}`; left out: {}",
+                    schema.file().domain,
+                    list(&global)
+                ),
+            )
+            .note("the app documents reading its managed preferences from its own domain only")
+            .help("set the keys meant for the app in the policy; polc builds them in the app's domain"),
+        );
+    }
     let mut lines: Vec<(String, String)> = Vec::new();
     let mut keys: Vec<&(String, Json)> = imported.values.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
@@ -788,6 +1183,30 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
             diagnostics.push(d);
             continue;
         };
+        if imported.dwords.contains(key) {
+            if matches!(def.ty, TypeDef::Boolean | TypeDef::Integer { .. }) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::ImportDwordValue,
+                        format!("`{key}` is REG_DWORD: the app reads it for boolean and integer keys, but one report (May 2026) found REG_DWORD values not read"),
+                    )
+                    .help("imported as its number; `polc build` writes REG_SZ, the safe form"),
+                );
+            } else {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::ImportUnreadableType,
+                        format!("`{key}` is REG_DWORD, which the app reads only for boolean and integer keys; left out"),
+                    )
+                    .help(format!(
+                        "`{}` is {}: set it in the policy by hand",
+                        def.name,
+                        crate::check::types::describe(&def.ty, schema)
+                    )),
+                );
+                continue;
+            }
+        }
         if def.secret {
             let var = secret_env_name(&def.name);
             diagnostics.push(
@@ -957,8 +1376,8 @@ mod tests {
         let servers = r#"[{"name":"box","transport":"http","url":"https://mcp.example.com/box","oauth":{"clientId":"id","clientSecret":"LITERAL-SECRET","authorizationServer":["https://auth.example.com"]}}]"#;
         let imported = Imported {
             values: vec![("managedMcpServers".into(), Json::String(servers.into()))],
-            meta: Vec::new(),
             kind: "test",
+            ..Imported::default()
         };
         let result = to_policy(&imported, "p", &schema);
         assert!(

@@ -57,11 +57,23 @@ fn run_import(case: &Case) -> (String, Vec<Code>, usize) {
     let bytes = std::fs::read(&case.path).unwrap();
     let schema = Schema::builtin();
     let empty = SourceSet::new(Vec::new());
+    // As `polc import` does: a file without a setting is refused, with what
+    // reading found.
     let (source, diagnostics) = match polc::import::read(&bytes, &schema.file().domain) {
-        Ok(imported) => {
-            let r = polc::import::to_policy(&imported, "imported", &schema);
-            (r.source, r.diagnostics)
-        }
+        Ok(imported) => match polc::import::no_setting(&imported, &schema) {
+            None => {
+                let r = polc::import::to_policy(&imported, "imported", &schema);
+                (r.source, r.diagnostics)
+            }
+            Some(refused) => {
+                let mut diagnostics = vec![polc::diag::Diagnostic::new(
+                    Code::ImportUnreadable,
+                    format!("cannot import: {}", refused.why),
+                )];
+                diagnostics.extend(refused.diagnostics);
+                (String::new(), diagnostics)
+            }
+        },
         Err(why) => (
             String::new(),
             vec![polc::diag::Diagnostic::new(

@@ -616,28 +616,24 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             }
             let empty = SourceSet::new(Vec::new());
             // A manifest, an allowlist, a template: read, but an empty
-            // profile would look like a successful import.
-            let read = polc::import::read(&bytes, &schema.file().domain).and_then(|imported| {
-                if imported
-                    .values
-                    .iter()
-                    .any(|(k, _)| schema.key(k).is_some() || schema.key_by_alias(k).is_some())
-                {
-                    Ok(imported)
-                } else {
-                    Err(format!(
-                        "it holds no setting of the schema (read as a {})",
-                        imported.kind
-                    ))
-                }
-            });
+            // profile would look like a successful import. What the import
+            // found (unknown keys, settings the app does not apply) says why.
+            let read = polc::import::read(&bytes, &schema.file().domain)
+                .map_err(|why| (why, Vec::new()))
+                .and_then(
+                    |imported| match polc::import::no_setting(&imported, &schema) {
+                        None => Ok(imported),
+                        Some(refused) => Err((refused.why, refused.diagnostics)),
+                    },
+                );
             match read {
-                Err(why) => {
-                    let d = Diagnostic::new(
+                Err((why, found)) => {
+                    let mut diagnostics = vec![Diagnostic::new(
                         Code::ImportUnreadable,
                         format!("cannot import `{}`: {why}", file.display()),
-                    );
-                    err(&polc::render::human(&empty, &[d], color));
+                    )];
+                    diagnostics.extend(found);
+                    err(&polc::render::human(&empty, &diagnostics, color));
                     Ok(PROBLEMS)
                 }
                 Ok(imported) => {

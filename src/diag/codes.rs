@@ -174,6 +174,15 @@ codes! {
     ImportUndecodableValue = ("I0503", "import-undecodable-value", Error),
     /// An imported secret was replaced by an `env()` reference.
     ImportSecret = ("I0504", "import-secret", Info),
+    /// The imported file holds settings the app does not apply as its managed
+    /// configuration (MCX `Set-Once`, `HKCU` under machine policy, subkeys).
+    ImportIgnoredSettings = ("I0505", "import-ignored-settings", Warning),
+    /// An imported registry value has a type the app cannot read.
+    ImportUnreadableType = ("I0506", "import-unreadable-type", Error),
+    /// An imported registry value is a `REG_DWORD`, which not every app version reads.
+    ImportDwordValue = ("I0507", "import-dword-value", Warning),
+    /// An imported key has different values in two places of equal rank.
+    ImportConflictingValues = ("I0508", "import-conflicting-values", Error),
 
     // ---- schema file ----
     /// The schema file is not valid JSON or does not follow the schema format.
