@@ -178,6 +178,22 @@ fn schema_lists_and_documents_keys() {
     let (code, stdout, _) = polc(&["schema", "autoUpdaterEnforcementHours"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("an integer from 1 to 72"), "{stdout}");
+    let (code, stdout, _) = polc(&["schema", "relaunchEnforcementHours"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(
+            "\nsince:         1.40609.0\nmanaged since: 1.46388.1 (earlier versions read it only from a bootstrap response)\n"
+        ),
+        "{stdout}"
+    );
+    let (code, stdout, _) = polc(&["schema", "inferenceGatewayBaseUrl"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(
+            "\norigin pinned: a served value must share the origin of bootstrapUrl unless bootstrapOidc is set\n"
+        ),
+        "{stdout}"
+    );
     let (code, _, stderr) = polc(&["schema", "inferenceGatewayBaseURL"]);
     assert_eq!(code, 2);
     assert!(

@@ -7,18 +7,25 @@
 //!   abstract profiles get these checks too;
 //! - every profile's effective configuration is checked for cross-key
 //!   rules, provider completeness (concrete profiles only), dead keys of
-//!   another provider, version gating and duplicates created by merging.
+//!   another provider, version gating (by the channel that delivers each
+//!   key) and duplicates created by merging;
+//! - what the devices of a concrete profile receive: what a bootstrap
+//!   response carries ([`bootstrap`]), keys that are one registry value
+//!   ([`registry`]), and identifiers shared by profiles ([`identifier`]).
 //!
 //! A problem in an inherited line is reported once, with a note naming the
 //! profiles it affects, not once per profile.
 
+pub mod bootstrap;
 pub mod format;
+pub mod identifier;
 pub mod meta;
+pub mod registry;
 pub mod rules;
 pub mod types;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::resolve::{Effective, Op, ProfileId, Resolved, Statement};
+use crate::resolve::{EffValue, Effective, Op, ProfileId, Resolved, Statement};
 use crate::schema::Schema;
 use crate::schema::model::{KeyDef, Status, TypeDef};
 use crate::span::Span;
@@ -56,6 +63,7 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
         .iter()
         .map(|r| provider_guard(r, schema))
         .collect();
+    let case_groups = registry::case_groups(&resolved.keys, &defs);
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
         let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
@@ -63,6 +71,7 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
             key_ids: &key_ids,
             guards: &guards,
             defs: &defs,
+            case_groups: &case_groups,
             schema,
         };
         for &id in chunk {
@@ -77,6 +86,7 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
         merged.merge(c);
     }
     merged.finish(resolved, diags);
+    identifier::check(resolved, diags);
 }
 
 fn check_statement(st: &Statement, schema: &Schema, diags: &mut Diagnostics) {
@@ -259,6 +269,8 @@ struct EffEnv<'a> {
     /// Per rule of the schema, the provider its condition requires, if any.
     guards: &'a [Option<&'a serde_json::Value>],
     defs: &'a [Option<&'a KeyDef>],
+    /// Groups of key ids whose names differ only in case.
+    case_groups: &'a [Vec<u32>],
     schema: &'a Schema,
 }
 
@@ -286,6 +298,10 @@ fn provider_guard<'s>(
 const MIN_APP_VERSION: &str = "meta.min_app_version";
 /// The meta field naming the profile's identifier.
 const IDENTIFIER: &str = "meta.identifier";
+/// The meta field choosing how the configuration reaches devices.
+const DELIVERY: &str = "meta.delivery";
+/// The meta field listing the artifacts to build.
+const FORMATS: &str = "meta.formats";
 
 fn check_effective<'a>(
     resolved: &Resolved,
@@ -313,6 +329,29 @@ fn check_effective<'a>(
     let min_version = by_name(MIN_APP_VERSION)
         .and_then(|ev| ev.value.as_str())
         .map(str::to_string);
+    let delivery = by_name(DELIVERY).filter(|ev| ev.value.as_str() == Some("bootstrap"));
+    let bootstrap_delivery = delivery.is_some();
+    let file = schema.file();
+    let boot = file
+        .bootstrap_url_key
+        .as_deref()
+        .map(|url_key| bootstrap::Bootstrap {
+            url_key,
+            url: by_name(url_key),
+            disabled: file.bootstrap_enabled_key.as_deref().and_then(|k| {
+                by_name(k)
+                    .filter(|ev| matches!(ev.value.kind, Value::Bool(false)))
+                    .map(|ev| (k, ev))
+            }),
+            oidc: file
+                .bootstrap_oidc_key
+                .as_deref()
+                .map(|k| (k, by_name(k).is_some())),
+            delivery: delivery.map(EffValue::last_span),
+        });
+    // The checks of what a response carries apply to what is built and
+    // fetched: concrete profiles whose devices apply a response.
+    let served = boot.as_ref().filter(|b| concrete && b.fetched());
     let mut app_behavior_only = true;
     let mut any_key = false;
     for (key_id, key, ev) in eff.iter_ids() {
@@ -335,13 +374,12 @@ fn check_effective<'a>(
                 );
             }
         }
-        if let (Some(min), Some(since)) = (&min_version, &def.since) {
-            if version_lt(min, since) {
-                diags.push(
-                    Diagnostic::new(Code::KeyNewerThanFleet, format!("`{key}` needs app version {since}, newer than the fleet's minimum {min}"))
-                        .primary(set_at, format!("read from {since} on"))
-                        .help("older apps ignore the key: raise `meta.min_app_version` once the fleet is updated, or accept that older devices ignore it"),
-                );
+        if let Some(min) = &min_version {
+            newer_than_fleet(key, def, min, bootstrap_delivery, set_at, &mut diags);
+        }
+        if let Some(b) = served {
+            if bootstrap::in_response(def, bootstrap_delivery) {
+                bootstrap::check_served(b, def, ev, schema, &mut diags);
             }
         }
         // An object assembled with `+=`: check the whole once assembled,
@@ -384,6 +422,18 @@ fn check_effective<'a>(
                     .help("set `meta { identifier = \"com.example.claude.${profile}\" }` here or in a parent; MDM tells profiles apart by it"),
             );
         }
+        if let Some(b) = &boot {
+            bootstrap::check_fetched(b, &decl.name, decl.name_span, &mut diags);
+        }
+        if wants_reg(by_name(FORMATS)) {
+            registry::check(
+                eff,
+                env.case_groups,
+                env.defs,
+                bootstrap_delivery,
+                &mut diags,
+            );
+        }
         if any_key && app_behavior_only {
             diags.push(
                 Diagnostic::new(Code::AppBehaviorOnly, format!("`{}` sets only app-behavior keys", decl.name))
@@ -396,6 +446,52 @@ fn check_effective<'a>(
     for d in diags.into_sorted() {
         out.add(d, id, decl.span);
     }
+}
+
+/// L0304: a key newer than `meta.min_app_version`. A key in the device
+/// profile needs the version that reads it from device management, which
+/// for some keys came after the version that reads it from a response.
+fn newer_than_fleet(
+    key: &str,
+    def: &KeyDef,
+    min: &str,
+    bootstrap_delivery: bool,
+    set_at: Span,
+    diags: &mut Diagnostics,
+) {
+    let device = bootstrap::in_device_profile(def, bootstrap_delivery);
+    let needed = if device {
+        def.device_since()
+    } else {
+        def.since.as_deref()
+    };
+    let Some(needed) = needed.filter(|n| version_lt(min, n)) else {
+        return;
+    };
+    let help = "older apps ignore the key: raise `meta.min_app_version` once the fleet is updated, or accept that older devices ignore it";
+    let served_earlier = def.since.as_deref().filter(|s| *s != needed && device);
+    let d = match served_earlier {
+        Some(since) => Diagnostic::new(
+            Code::KeyNewerThanFleet,
+            format!("`{key}` needs app version {needed} in a device profile, newer than the fleet's minimum {min}"),
+        )
+        .primary(set_at, format!("read from device management from {needed} on"))
+        .note(format!("before {needed}, apps from {since} on read it only from a bootstrap response")),
+        None => Diagnostic::new(
+            Code::KeyNewerThanFleet,
+            format!("`{key}` needs app version {needed}, newer than the fleet's minimum {min}"),
+        )
+        .primary(set_at, format!("read from {needed} on")),
+    };
+    diags.push(d.help(help));
+}
+
+/// Whether `meta.formats` includes the `.reg` (as the build reads it: all
+/// formats unless it is a list).
+fn wants_reg(formats: Option<&EffValue>) -> bool {
+    formats
+        .and_then(|ev| ev.value.as_list())
+        .is_none_or(|items| items.iter().any(|v| v.as_str() == Some("reg")))
 }
 
 /// Compares dotted version numbers numerically: whether `a < b`.

@@ -132,6 +132,16 @@ codes! {
     InvalidOperator = ("C0215", "invalid-operator", Error),
     /// More than one of a set of alternatives that must be exclusive.
     TooManyAlternatives = ("C0216", "too-many-alternatives", Error),
+    /// A profile delivered by bootstrap whose devices never fetch the response.
+    BootstrapNotFetched = ("C0217", "bootstrap-not-fetched", Error),
+    /// A URL with a loopback host in a bootstrap response: the app drops it.
+    LoopbackInBootstrap = ("C0218", "loopback-in-bootstrap", Error),
+    /// A served base URL on another origin than the bootstrap URL: the app drops it.
+    BootstrapOriginMismatch = ("C0219", "bootstrap-origin-mismatch", Error),
+    /// Two concrete profiles with the same identifier: one replaces the other on devices.
+    DuplicateIdentifier = ("C0220", "duplicate-identifier", Error),
+    /// Two keys whose names differ only in case: one registry value on Windows.
+    RegistryNameCollision = ("C0221", "registry-name-collision", Error),
 
     // ---- lint ----
     /// A key of a provider other than the selected one: the app ignores it.

@@ -11,6 +11,7 @@ use crate::Compilation;
 use crate::diag::Diagnostic;
 use crate::host::Host;
 use crate::schema::Schema;
+use crate::schema::model::KeyDef;
 use sha2::{Digest, Sha256};
 
 /// Why a build failed.
@@ -378,18 +379,13 @@ fn profile_artifacts(
         );
     }
     if wants(p, "bootstrap-json") || p.meta.delivery == Delivery::Bootstrap {
-        let only = |e: &super::Entry<'_>| {
-            p.meta.delivery == Delivery::Mdm
-                || !in_bootstrap_mdm_profile(e)
-                || e.def.device_and_response
-        };
-        let carried = |e: &super::Entry<'_>| json::bootstrap_may_carry(e) && only(e);
+        let carried = |e: &super::Entry<'_>| in_response(e.def, p.meta.delivery);
         let secret = p.entries.iter().any(|e| carried(e) && e.secret);
         let bytes = match &device_json {
             Some(all) if p.meta.delivery == Delivery::Mdm && p.entries.iter().all(carried) => {
                 all.clone()
             }
-            _ => json::bootstrap(p, &only),
+            _ => json::bootstrap(p, &carried),
         };
         add("bootstrap.json".into(), bytes, secret);
     }
@@ -419,11 +415,26 @@ fn profile_artifacts(
     }
 }
 
-/// With `meta.delivery = "bootstrap"`, whether the device-side artifacts
-/// carry a key: see [`super::mobileconfig::KeySelection::DeviceOnly`].
+/// Whether the device-side artifacts (`.mobileconfig`, `.reg`, the Linux
+/// managed file, the configuration-library entry) of a profile with this
+/// delivery carry a key: every key with MDM delivery; with bootstrap
+/// delivery, those of [`super::mobileconfig::KeySelection::DeviceOnly`].
 #[must_use]
-pub fn in_bootstrap_mdm_profile(e: &super::Entry<'_>) -> bool {
-    super::mobileconfig::KeySelection::DeviceOnly.includes(e.def)
+pub fn on_device(def: &KeyDef, delivery: Delivery) -> bool {
+    super::mobileconfig::KeySelection::for_delivery(delivery).includes(def)
+}
+
+/// Whether the bootstrap response (`bootstrap.json`) of a profile with this
+/// delivery carries a key: never a key only device management may set
+/// (the bootstrap trust anchor, the proxy keys); with bootstrap delivery,
+/// only what the device does not carry, and the keys both carry
+/// (`device_and_response`).
+#[must_use]
+pub fn in_response(def: &KeyDef, delivery: Delivery) -> bool {
+    def.availability != crate::schema::model::Availability::Managed
+        && (delivery == Delivery::Mdm
+            || !on_device(def, Delivery::Bootstrap)
+            || def.device_and_response)
 }
 
 /// `manifest.json`: every artifact with its size, SHA-256 and whether it
@@ -465,7 +476,7 @@ pub fn mdm_profile<'p, 's>(p: &'p EncodedProfile<'s>) -> std::borrow::Cow<'p, En
             entries: p
                 .entries
                 .iter()
-                .filter(|e| in_bootstrap_mdm_profile(e))
+                .filter(|e| on_device(e.def, Delivery::Bootstrap))
                 .cloned()
                 .collect(),
         }),

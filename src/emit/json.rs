@@ -2,7 +2,6 @@
 //! local configuration-library entry.
 
 use super::encode::{EncodedProfile, Entry, stable_uuid};
-use crate::schema::model::Availability;
 use serde_json::json;
 
 fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
@@ -35,14 +34,6 @@ where
     Object(entries.collect())
 }
 
-/// Whether a bootstrap response may carry the key: keys available only
-/// through device management (the bootstrap trust anchor, the proxy keys)
-/// are never served.
-#[must_use]
-pub fn bootstrap_may_carry(e: &Entry<'_>) -> bool {
-    e.def.availability != Availability::Managed
-}
-
 /// `/etc/claude-desktop/managed-settings.json`: top-level keys exactly as
 /// named, native JSON values, sorted by key.
 #[must_use]
@@ -50,16 +41,11 @@ pub fn linux_managed(p: &EncodedProfile<'_>) -> Vec<u8> {
     pretty(&object(p.entries.iter()))
 }
 
-/// A bootstrap response in the flat (v1) format: every key a response may
-/// carry. `only` restricts it further (for `delivery = "bootstrap"`, the
-/// keys that the MDM profile does not carry).
+/// A bootstrap response in the flat (v1) format: the keys `carried`
+/// selects ([`super::build::in_response`]).
 #[must_use]
-pub fn bootstrap(p: &EncodedProfile<'_>, only: &dyn Fn(&Entry<'_>) -> bool) -> Vec<u8> {
-    pretty(&object(
-        p.entries
-            .iter()
-            .filter(|e| bootstrap_may_carry(e) && only(e)),
-    ))
+pub fn bootstrap(p: &EncodedProfile<'_>, carried: &dyn Fn(&Entry<'_>) -> bool) -> Vec<u8> {
+    pretty(&object(p.entries.iter().filter(|e| carried(e))))
 }
 
 /// The local configuration id of a profile: a UUID (lowercase, as the app's

@@ -77,6 +77,12 @@ pub fn key_page(schema: &Schema, name: &str) -> Option<String> {
     if let Some(s) = &k.since {
         let _ = writeln!(out, "since:         {s}");
     }
+    if let Some(m) = &k.managed_since {
+        let _ = writeln!(
+            out,
+            "managed since: {m} (earlier versions read it only from a bootstrap response)"
+        );
+    }
     let avail = match k.availability {
         Availability::ManagedAndBootstrap => "device management, local file and bootstrap",
         Availability::Managed => "device management and local file only (never bootstrap)",
@@ -95,6 +101,29 @@ pub fn key_page(schema: &Schema, name: &str) -> Option<String> {
             out,
             "app-behavior:  yes (a profile with only such keys leaves local configuration editable)"
         );
+    }
+    if k.device_and_response {
+        let _ = writeln!(
+            out,
+            "on device too: with bootstrap delivery, the device carries it as well as the response (same value)"
+        );
+    }
+    if k.bootstrap_origin_pinned {
+        let f = schema.file();
+        let url = f
+            .bootstrap_url_key
+            .as_deref()
+            .unwrap_or("the bootstrap URL");
+        let _ = match f.bootstrap_oidc_key.as_deref() {
+            Some(oidc) => writeln!(
+                out,
+                "origin pinned: a served value must share the origin of {url} unless {oidc} is set"
+            ),
+            None => writeln!(
+                out,
+                "origin pinned: a served value must share the origin of {url}"
+            ),
+        };
     }
     if let Some(dep) = &k.deprecated {
         let mut line = "deprecated".to_string();

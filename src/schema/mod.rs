@@ -265,6 +265,7 @@ impl Validator<'_> {
             ("provider_key", &f.provider_key),
             ("bootstrap_url_key", &f.bootstrap_url_key),
             ("bootstrap_enabled_key", &f.bootstrap_enabled_key),
+            ("bootstrap_oidc_key", &f.bootstrap_oidc_key),
         ] {
             if let Some(k) = key {
                 if self.schema.key(k).is_none() {

@@ -37,6 +37,12 @@ pub struct SchemaFile {
     /// fetch.
     #[serde(default)]
     pub bootstrap_enabled_key: Option<String>,
+    /// The key that signs in to the bootstrap endpoint through the
+    /// organisation's identity provider: while it is unset, served values of
+    /// keys marked `bootstrap_origin_pinned` must share the bootstrap URL's
+    /// origin.
+    #[serde(default)]
+    pub bootstrap_oidc_key: Option<String>,
     /// Sections in display order.
     pub sections: Vec<Section>,
     /// Named object types, referenced by `{"type": "object", "ref": NAME}`.
@@ -137,6 +143,12 @@ pub struct KeyDef {
     /// First app version that reads the key.
     #[serde(default)]
     pub since: Option<String>,
+    /// First app version that reads the key from device management (a
+    /// managed profile, the registry or the local file), when that came
+    /// later than `since` (earlier versions read it only from a bootstrap
+    /// response).
+    #[serde(default)]
+    pub managed_since: Option<String>,
     /// Deprecation, when deprecated.
     #[serde(default)]
     pub deprecated: Option<Deprecation>,
@@ -159,6 +171,11 @@ pub struct KeyDef {
     /// the response, with the same value (`deploymentOrganizationUuid`).
     #[serde(default)]
     pub device_and_response: bool,
+    /// A served value must share the origin (scheme, host and port) of the
+    /// bootstrap URL unless the schema's `bootstrap_oidc_key` is set; the app
+    /// drops it otherwise.
+    #[serde(default)]
+    pub bootstrap_origin_pinned: bool,
     /// Nested path in the v2 (bootstrap / JSON export) format.
     #[serde(default)]
     pub v2_path: Option<String>,
@@ -168,6 +185,18 @@ pub struct KeyDef {
     /// Reference URLs.
     #[serde(default)]
     pub sources: Vec<String>,
+}
+
+impl KeyDef {
+    /// The first app version that reads the key from device management: the
+    /// later of `since` and `managed_since`.
+    #[must_use]
+    pub fn device_since(&self) -> Option<&str> {
+        match (self.since.as_deref(), self.managed_since.as_deref()) {
+            (Some(s), Some(m)) => Some(if crate::check::version_lt(s, m) { m } else { s }),
+            (s, m) => m.or(s),
+        }
+    }
 }
 
 /// A value type.
