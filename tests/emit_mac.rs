@@ -855,8 +855,9 @@ fn profile_manifest_is_valid() {
                 .unwrap()
                 .starts_with(def.doc.trim())
         );
-        if let Some(since) = &def.since {
-            assert_eq!(s["pfm_app_min"], since.as_str());
+        // From the version that reads the key from device management.
+        if let Some(since) = def.device_since() {
+            assert_eq!(s["pfm_app_min"], since, "{}", def.name);
         }
         if matches!(def.ty, TypeDef::Boolean) {
             assert_eq!(

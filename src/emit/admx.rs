@@ -330,7 +330,8 @@ impl Template {
         let any_id = supported_ids.alloc(SUPPORTED_ANY);
         let any_display = add_string(SUPPORTED_ANY, f.application.clone());
         supported.push((any_id.clone(), any_display));
-        let mut versions: Vec<&str> = keys.iter().filter_map(|k| k.since.as_deref()).collect();
+        // From the version that reads the key from device management.
+        let mut versions: Vec<&str> = keys.iter().filter_map(|k| k.device_since()).collect();
         versions.sort_by_key(|v| version_key(v));
         versions.dedup();
         for v in versions {
@@ -391,8 +392,7 @@ impl Template {
                 let explain =
                     add_string(&format!("{name}_Explain"), explain_text(key, &kind, schema));
                 let supported = key
-                    .since
-                    .as_ref()
+                    .device_since()
                     .and_then(|v| supported_by_version.get(v))
                     .unwrap_or(&any_id)
                     .clone();
@@ -807,7 +807,7 @@ fn explain_text(key: &KeyDef, kind: &ValueKind, schema: &Schema) -> String {
         let provider = schema.provider_key().unwrap_or("provider");
         let _ = writeln!(out, "Used with {provider}: {}.", key.providers.join(", "));
     }
-    if let Some(s) = &key.since {
+    if let Some(s) = key.device_since() {
         let _ = writeln!(out, "Since app version {s}.");
     }
     if key.status == Status::Deprecated {

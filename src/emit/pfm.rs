@@ -79,7 +79,7 @@ pub fn profile_manifest(schema: &Schema) -> Vec<u8> {
         if let Some(dep) = def.deprecated.as_ref().and_then(|d| d.since.as_ref()) {
             d.put("pfm_app_deprecated", string(dep));
         }
-        if let Some(since) = &def.since {
+        if let Some(since) = def.device_since() {
             d.put("pfm_app_min", string(since));
         }
         if let Some(default) = &info.default {
@@ -404,7 +404,7 @@ fn key_description(def: &KeyDef, schema: &Schema) -> String {
         }
         facts.push(s);
     }
-    if let Some(v) = &def.since {
+    if let Some(v) = def.device_since() {
         facts.push(format!("Read by app version {v} and later."));
     }
     if !def.providers.is_empty() {
