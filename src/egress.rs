@@ -132,13 +132,16 @@ impl Allowlist {
     /// [`Endpoint::destination`] writes it, sorted. SSH hosts are left out.
     #[must_use]
     pub fn hosts(&self) -> Vec<String> {
-        let set: BTreeSet<String> = self
-            .endpoints()
-            .into_iter()
+        let mut hosts: Vec<String> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.parts.iter().flat_map(|p| &p.endpoints))
             .filter(|e| e.protocol != Protocol::Ssh)
             .map(Endpoint::destination)
             .collect();
-        set.into_iter().collect()
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts
     }
 }
 
@@ -496,11 +499,11 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
             .iter()
             .map(|g| {
                 let mut hosts: Vec<String> = g
-                    .endpoints()
-                    .into_iter()
-                    .map(Endpoint::destination)
+                    .parts
+                    .iter()
+                    .flat_map(|p| p.endpoints.iter().map(Endpoint::destination))
                     .collect();
-                hosts.sort();
+                hosts.sort_unstable();
                 hosts.dedup();
                 GroupJson {
                     group: &g.group,
@@ -520,7 +523,161 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(4096);
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut bytes, OneLineFrom::new(ENDPOINT_DEPTH));
+    if serde::Serialize::serialize(&doc, &mut ser).is_err() {
+        return String::new();
+    }
+    let mut text = String::from_utf8(bytes).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// How deep an endpoint object sits in the JSON document (document,
+/// `groups`, group, `parts`, part, `endpoints`, endpoint).
+const ENDPOINT_DEPTH: usize = 7;
+
+/// serde_json's pretty layout (two-space indent), except that arrays and
+/// objects at depth `from` and deeper are written on one line (`{"host":
+/// "x", "port": 443, "protocol": "https"}`), which keeps a long list of
+/// endpoints readable and the file small.
+struct OneLineFrom {
+    from: usize,
+    depth: usize,
+    has_value: bool,
+}
+
+impl OneLineFrom {
+    fn new(from: usize) -> OneLineFrom {
+        OneLineFrom {
+            from,
+            depth: 0,
+            has_value: false,
+        }
+    }
+
+    fn one_line(&self) -> bool {
+        self.depth >= self.from
+    }
+
+    /// Before an element or key of the container at the current depth.
+    fn separate<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if self.one_line() {
+            return if first { Ok(()) } else { w.write_all(b", ") };
+        }
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+
+    /// Closes the container at the current depth with `close`.
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        close: &[u8],
+    ) -> std::io::Result<()> {
+        let one_line = self.one_line();
+        self.depth -= 1;
+        if self.has_value && !one_line {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(close)
+    }
+}
+
+/// Two spaces per level.
+fn indent<W: ?Sized + std::io::Write>(w: &mut W, depth: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 32] = b"                                ";
+    let mut left = 2 * depth;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        w.write_all(&SPACES[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for OneLineFrom {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.separate(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.separate(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OneLineFrom;
+
+    fn write(value: &serde_json::Value, from: usize) -> String {
+        let mut bytes = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut bytes, OneLineFrom::new(from));
+        serde::Serialize::serialize(value, &mut ser).unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_layout_is_serde_jsons_pretty_one_down_to_the_one_line_depth() {
+        let value = serde_json::json!({
+            "a": [],
+            "b": {},
+            "c": [1, {"d": [2, 3], "e": {}}, []],
+            "f": "g"
+        });
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(write(&value, usize::MAX), pretty);
+        assert_eq!(
+            write(&value, 2),
+            "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [1, {\"d\": [2, 3], \"e\": {}}, []],\n  \"f\": \"g\"\n}"
+        );
+        assert_eq!(
+            write(&value, 3),
+            "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    {\"d\": [2, 3], \"e\": {}},\n    []\n  ],\n  \"f\": \"g\"\n}"
+        );
+    }
 }
