@@ -891,7 +891,10 @@ fn egress_names_a_host_read_with_env() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(
-            "# Inference (required by inferenceGatewayBaseUrl)\n# The gateway.\n<env:ACME_GW_URL>\n"
+            "# Inference (required by inferenceGatewayBaseUrl)\n# The gateway.\n\
+             # `<env:NAME>` is the host of a URL read from that environment variable, \
+             which polc does not read for this list: allow its host and port once known.\n\
+             <env:ACME_GW_URL>\n"
         ),
         "{stdout}"
     );

@@ -99,30 +99,34 @@ fn egress_test_reports_every_status() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(host))
             .unwrap_or_else(|| panic!("{host} missing:\n{table}"));
-        line[host.len()..].trim().to_string()
+        // destination, protocol, status
+        let rest = line[host.len()..].trim_start();
+        let (protocol, status) = rest.split_once(' ').unwrap();
+        assert_eq!(protocol, "https", "{line}");
+        status.trim().to_string()
     };
     let (code, table) = run(false);
     assert_eq!(code, 1, "{table}");
-    assert_eq!(status_of(&table, "llm.test.example"), "ok");
+    assert_eq!(status_of(&table, "llm.test.example:443"), "ok");
     assert_eq!(
-        status_of(&table, "tls-bad.test.example"),
+        status_of(&table, "tls-bad.test.example:443"),
         "ok",
         "TCP only without --tls"
     );
-    assert_eq!(status_of(&table, "refused.test.example"), "refused");
-    assert_eq!(status_of(&table, "unknown.test.example"), "DNS failure");
+    assert_eq!(status_of(&table, "refused.test.example:443"), "refused");
+    assert_eq!(status_of(&table, "unknown.test.example:443"), "DNS failure");
     assert_eq!(
-        status_of(&table, "*.wild.test.example"),
+        status_of(&table, "*.wild.test.example:443"),
         "skipped (wildcard)"
     );
     let (code, table) = run(true);
     assert_eq!(code, 1, "{table}");
-    assert_eq!(status_of(&table, "tls-ok.test.example"), "ok");
+    assert_eq!(status_of(&table, "tls-ok.test.example:443"), "ok");
     assert_eq!(
-        status_of(&table, "tls-bad.test.example"),
+        status_of(&table, "tls-bad.test.example:443"),
         "TLS failure (the answer is not TLS)"
     );
-    assert_eq!(status_of(&table, "silent.test.example"), "timed out");
+    assert_eq!(status_of(&table, "silent.test.example:443"), "timed out");
     assert!(
         table.ends_with("3 reachable, 4 failed, 1 skipped\n"),
         "{table}"
@@ -257,8 +261,95 @@ fn tls_probe_works_against_a_real_tls_server() {
     let table = String::from_utf8(out.stdout).unwrap();
     let line = table
         .lines()
-        .find(|l| l.starts_with("llm.test.example"))
+        .find(|l| l.starts_with("llm.test.example:443 "))
         .unwrap();
     assert!(line.ends_with(" ok"), "{table}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A collector and a proxy on other ports than 443, and an SSH host: the
+/// probe connects to the port each destination names (a `--resolve` entry
+/// for `HOST:PORT` applies to that port only), checks TLS only where the
+/// destination is HTTPS, and skips what is not one host.
+#[test]
+fn egress_test_probes_the_port_and_protocol_of_each_destination() {
+    let dir = std::env::temp_dir().join(format!("polc-egress-ports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.policy"),
+        r#"profile p {
+  inferenceProvider        = "gateway"
+  inferenceGatewayBaseUrl  = "https://llm.test.example"
+  inferenceCredentialKind  = "interactive"
+  disableEssentialTelemetry    = true
+  disableNonessentialTelemetry = true
+  disableNonessentialServices  = true
+  disableAutoUpdates           = true
+  isClaudeCodeForDesktopEnabled = false
+  otlpEndpoint             = "https://otel.test.example:4318"
+  egressProxyUrl           = "http://proxy.test.example:8080"
+  coworkEgressAllowedHosts = ["*", "*.corp.test.example:8443"]
+  sshHostAllowlist         = ["build.test.example"]
+  meta { identifier = "com.acme.p" }
+}
+"#,
+    )
+    .unwrap();
+    let tls = listener(Some(&[22, 3, 3, 0, 4, 2, 0, 0, 0]));
+    // Not TLS: a plain-HTTP proxy and an SSH server pass with TCP alone.
+    let proxy = listener(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n"));
+    let ssh = listener(Some(b"SSH-2.0-test\r\n"));
+    let run = |otel: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_polc"))
+            .args([
+                "egress",
+                "p",
+                "--path",
+                dir.to_str().unwrap(),
+                "--test",
+                "--tls",
+                "--offline",
+                "--timeout",
+                "2",
+            ])
+            .args(["--resolve", &format!("llm.test.example=127.0.0.1:{tls}")])
+            .args(["--resolve", &format!("downloads.claude.ai=127.0.0.1:{tls}")])
+            .args(["--resolve", &format!("{otel}=127.0.0.1:{tls}")])
+            .args([
+                "--resolve",
+                &format!("proxy.test.example:8080=127.0.0.1:{proxy}"),
+            ])
+            .args([
+                "--resolve",
+                &format!("build.test.example:22=127.0.0.1:{ssh}"),
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, table) = run("otel.test.example:4318");
+    assert_eq!(
+        table,
+        "destination               protocol  status\n\
+         *.corp.test.example:8443  https     skipped (wildcard)\n\
+         build.test.example:22     ssh       ok\n\
+         downloads.claude.ai:443   https     ok\n\
+         llm.test.example:443      https     ok\n\
+         otel.test.example:4318    https     ok\n\
+         proxy.test.example:8080   http      ok\n\
+         \n\
+         5 reachable, 0 failed, 1 skipped\n"
+    );
+    assert_eq!(code, 0);
+    // An address for port 443 only: the collector is not probed there.
+    let (code, table) = run("otel.test.example:443");
+    assert!(
+        table.contains("\notel.test.example:4318    https     DNS failure\n"),
+        "{table}"
+    );
+    assert_eq!(code, 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,19 +1,37 @@
-//! `polc egress PROFILE --test`: can this machine reach every host of the
-//! profile's allowlist?
+//! `polc egress PROFILE --test`: can this machine reach every destination
+//! of the profile's allowlist?
 //!
-//! Each host is resolved and a TCP connection to port 443 (or the port the
-//! allowlist names) is opened, in parallel, each with a timeout. With
-//! `--tls`, a TLS ClientHello carrying the host name (SNI) is sent and a
-//! ServerHello is expected back: this shows that a TLS server answers for
-//! that name through the firewall (which filters by SNI); certificates are
-//! not validated. Wildcard entries cannot be tested and are skipped.
+//! Each destination's host is resolved and a TCP connection to its port
+//! (443 for HTTPS unless the allowlist names another, the URL's port for a
+//! proxy or collector, 22 for SSH) is opened, in parallel, each with a
+//! timeout. With `--tls`, a TLS ClientHello carrying the host name (SNI) is
+//! sent to each HTTPS destination and a ServerHello is expected back: this
+//! shows that a TLS server answers for that name through the firewall
+//! (which filters by SNI); certificates are not validated. Plain-HTTP and
+//! SSH destinations get the TCP connection only. Wildcard entries, and
+//! hosts read with `env()`, cannot be tested and are skipped.
 
+use polc::egress::{Allowlist, Endpoint, Protocol};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// Every destination of the allowlist once, in its sorted order.
+pub fn plan(list: &Allowlist) -> Vec<Endpoint> {
+    list.endpoints().into_iter().cloned().collect()
+}
+
+/// `host:port` as the table shows it, the port always written (the host
+/// alone when its port is not known).
+fn probed(e: &Endpoint) -> String {
+    match e.port {
+        Some(port) => format!("{}:{port}", e.host),
+        None => e.host.clone(),
+    }
+}
 
 /// The outcome for one host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,8 +48,9 @@ pub enum Status {
     TlsFailure(String),
     /// Another connection error.
     Error(String),
-    /// A wildcard entry: nothing to connect to.
-    Skipped,
+    /// Nothing to connect to: a wildcard entry, or a host read from the
+    /// environment (the reason).
+    Skipped(&'static str),
 }
 
 impl Status {
@@ -43,13 +62,13 @@ impl Status {
             Status::TimedOut => "timed out".into(),
             Status::TlsFailure(why) => format!("TLS failure ({why})"),
             Status::Error(why) => format!("error ({why})"),
-            Status::Skipped => "skipped (wildcard)".into(),
+            Status::Skipped(why) => format!("skipped ({why})"),
         }
     }
 
     /// Whether the host counts as failed.
     pub fn failed(&self) -> bool {
-        !matches!(self, Status::Ok | Status::Skipped)
+        !matches!(self, Status::Ok | Status::Skipped(_))
     }
 }
 
@@ -59,38 +78,44 @@ pub struct Settings {
     pub timeout: Duration,
     /// Also check TLS.
     pub tls: bool,
-    /// Fixed addresses for names (`HOST=ADDR:PORT`, like curl's `--resolve`).
+    /// Fixed addresses for names (`HOST=ADDR:PORT` for any port of HOST,
+    /// `HOST:PORT=ADDR:PORT` for that port only; like curl's `--resolve`).
     pub resolve: BTreeMap<String, SocketAddr>,
     /// Resolve only through `resolve`; any other name is a DNS failure
     /// (for tests that must not reach outside hosts).
     pub offline: bool,
 }
 
-/// Parses `HOST=ADDR:PORT`.
+/// Parses `HOST=ADDR:PORT` or `HOST:PORT=ADDR:PORT`.
 pub fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
     let (host, addr) = s
         .split_once('=')
-        .ok_or_else(|| format!("`{s}`: expected HOST=ADDR:PORT"))?;
+        .ok_or_else(|| format!("`{s}`: expected HOST=ADDR:PORT or HOST:PORT=ADDR:PORT"))?;
     let addr: SocketAddr = addr
         .parse()
         .map_err(|_| format!("`{s}`: `{addr}` is not an address with a port"))?;
+    if let Some((name, port)) = host.rsplit_once(':') {
+        if name.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(format!("`{s}`: `{host}` is not HOST or HOST:PORT"));
+        }
+    }
     Ok((host.to_ascii_lowercase(), addr))
 }
 
-/// Splits an allowlist entry into host and port (443 unless given).
-fn host_port(entry: &str) -> (String, u16) {
-    match entry.rsplit_once(':') {
-        Some((h, p)) if p.parse::<u16>().is_ok() => (h.to_string(), p.parse().unwrap_or(443)),
-        _ => (entry.to_string(), 443),
+fn test_one(target: &Endpoint, s: &Settings) -> Status {
+    if target.is_wildcard() {
+        return Status::Skipped("wildcard");
     }
-}
-
-fn test_one(entry: &str, s: &Settings) -> Status {
-    if entry.contains('*') {
-        return Status::Skipped;
-    }
-    let (host, port) = host_port(entry);
-    let addrs: Vec<SocketAddr> = if let Some(addr) = s.resolve.get(&host.to_ascii_lowercase()) {
+    let Some(port) = target.port.filter(|_| !target.is_from_env()) else {
+        return Status::Skipped("read from the environment");
+    };
+    let host = &target.host;
+    let name = host.to_ascii_lowercase();
+    let fixed = s
+        .resolve
+        .get(&format!("{name}:{port}"))
+        .or_else(|| s.resolve.get(&name));
+    let addrs: Vec<SocketAddr> = if let Some(addr) = fixed {
         vec![*addr]
     } else if s.offline {
         return Status::DnsFailure;
@@ -107,8 +132,8 @@ fn test_one(entry: &str, s: &Settings) -> Status {
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, s.timeout) {
             Ok(stream) => {
-                return if s.tls {
-                    tls_check(stream, &host, s.timeout)
+                return if s.tls && target.protocol == Protocol::Https {
+                    tls_check(stream, host, s.timeout)
                 } else {
                     Status::Ok
                 };
@@ -202,27 +227,31 @@ fn client_hello(host: &str) -> Vec<u8> {
     record
 }
 
-/// Tests every host in parallel (at most 16 at a time), showing progress on
-/// a terminal. Results in the order of `hosts`.
-pub fn run(hosts: &[&str], s: &Settings) -> Vec<(String, Status)> {
+/// Tests every destination in parallel (at most 16 at a time), showing
+/// progress on a terminal. Results in the order of `targets`.
+pub fn run(targets: &[Endpoint], s: &Settings) -> Vec<(Endpoint, Status)> {
     let done = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Status>>> = Mutex::new(vec![None; hosts.len()]);
+    let results: Mutex<Vec<Option<Status>>> = Mutex::new(vec![None; targets.len()]);
     let progress = std::io::stderr().is_terminal();
-    let workers = hosts.len().clamp(1, 16);
+    let workers = targets.len().clamp(1, 16);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(host) = hosts.get(i) else { break };
-                    let status = test_one(host, s);
+                    let Some(target) = targets.get(i) else { break };
+                    let status = test_one(target, s);
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(status);
                     }
                     let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                     if progress {
-                        let _ = write!(std::io::stderr(), "\rtesting hosts: {n}/{}", hosts.len());
+                        let _ = write!(
+                            std::io::stderr(),
+                            "\rtesting destinations: {n}/{}",
+                            targets.len()
+                        );
                     }
                 }
             });
@@ -232,9 +261,9 @@ pub fn run(hosts: &[&str], s: &Settings) -> Vec<(String, Status)> {
         let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
     let results = results.into_inner().unwrap_or_default();
-    hosts
+    targets
         .iter()
-        .map(|h| (*h).to_string())
+        .cloned()
         .zip(
             results
                 .into_iter()
@@ -243,26 +272,105 @@ pub fn run(hosts: &[&str], s: &Settings) -> Vec<(String, Status)> {
         .collect()
 }
 
-/// The results as a table.
-pub fn table(results: &[(String, Status)]) -> String {
-    let width = results
+/// The results as a table: destination (`host:port`), protocol, status.
+pub fn table(results: &[(Endpoint, Status)]) -> String {
+    let rows: Vec<(String, &str, String)> = results
         .iter()
-        .map(|(h, _)| h.len())
+        .map(|(t, s)| (probed(t), t.protocol.name(), s.text()))
+        .collect();
+    let width = rows
+        .iter()
+        .map(|(d, _, _)| d.len())
         .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!("{:<width$}  status\n", "host");
-    for (h, s) in results {
-        out.push_str(&format!("{h:<width$}  {}\n", s.text()));
+        .unwrap_or(0)
+        .max("destination".len());
+    let mut out = format!("{:<width$}  protocol  status\n", "destination");
+    for (d, p, s) in &rows {
+        out.push_str(&format!("{d:<width$}  {p:<8}  {s}\n"));
     }
     let failed = results.iter().filter(|(_, s)| s.failed()).count();
     let skipped = results
         .iter()
-        .filter(|(_, s)| *s == Status::Skipped)
+        .filter(|(_, s)| matches!(s, Status::Skipped(_)))
         .count();
     out.push_str(&format!(
         "\n{} reachable, {failed} failed, {skipped} skipped\n",
         results.len() - failed - skipped
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(host: &str, port: Option<u16>, protocol: Protocol) -> Endpoint {
+        Endpoint {
+            host: host.into(),
+            port,
+            protocol,
+        }
+    }
+
+    #[test]
+    fn resolve_keys_are_a_host_or_a_host_and_port() {
+        assert_eq!(
+            parse_resolve("Otel.Example:4318=127.0.0.1:9").map(|(h, a)| (h, a.to_string())),
+            Ok(("otel.example:4318".to_string(), "127.0.0.1:9".to_string()))
+        );
+        assert!(parse_resolve("otel.example:x=127.0.0.1:9").is_err());
+        assert!(parse_resolve(":4318=127.0.0.1:9").is_err());
+        assert!(parse_resolve("otel.example=127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn wildcards_and_environment_hosts_are_skipped_without_a_lookup() {
+        let s = Settings {
+            timeout: Duration::from_millis(10),
+            tls: false,
+            resolve: BTreeMap::new(),
+            offline: true,
+        };
+        assert_eq!(
+            test_one(&target("*.acme.example", Some(443), Protocol::Https), &s),
+            Status::Skipped("wildcard")
+        );
+        assert_eq!(
+            test_one(&target("<env:GW>", None, Protocol::Https), &s),
+            Status::Skipped("read from the environment")
+        );
+        assert_eq!(
+            test_one(
+                &target("otel.acme.example", Some(4318), Protocol::Https),
+                &s
+            ),
+            Status::DnsFailure
+        );
+    }
+
+    #[test]
+    fn the_table_names_each_port_and_protocol() {
+        let results = vec![
+            (
+                target("otel.acme.example", Some(4318), Protocol::Https),
+                Status::Ok,
+            ),
+            (
+                target("proxy.acme.example", Some(8080), Protocol::Http),
+                Status::Refused,
+            ),
+            (
+                target("*.acme.example", Some(443), Protocol::Https),
+                Status::Skipped("wildcard"),
+            ),
+        ];
+        assert_eq!(
+            table(&results),
+            "destination              protocol  status\n\
+             otel.acme.example:4318   https     ok\n\
+             proxy.acme.example:8080  http      refused\n\
+             *.acme.example:443       https     skipped (wildcard)\n\
+             \n1 reachable, 1 failed, 1 skipped\n"
+        );
+    }
 }

@@ -95,19 +95,21 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = EgressFormat::Txt)]
         format: EgressFormat,
-        /// Test that this machine can reach every host (TCP, and TLS with
-        /// --tls); exits 1 when any host fails.
+        /// Test that this machine can reach every destination (TCP to its
+        /// port, and TLS with --tls); exits 1 when any destination fails.
         #[arg(long)]
         test: bool,
-        /// With --test: also check that a TLS server answers for each name.
+        /// With --test: also check that a TLS server answers for each
+        /// HTTPS destination's name.
         #[arg(long, requires = "test")]
         tls: bool,
-        /// With --test: seconds to wait for each host.
+        /// With --test: seconds to wait for each destination.
         #[arg(long, default_value_t = 5.0, requires = "test")]
         timeout: f64,
-        /// With --test: connect to ADDR:PORT for HOST instead of resolving it
-        /// (like curl's --resolve); repeatable.
-        #[arg(long, value_name = "HOST=ADDR:PORT", requires = "test")]
+        /// With --test: connect to ADDR:PORT for HOST (any port of it) or
+        /// HOST:PORT instead of resolving it (like curl's --resolve);
+        /// repeatable.
+        #[arg(long, value_name = "HOST[:PORT]=ADDR:PORT", requires = "test")]
         resolve: Vec<String>,
         /// With --test: do not use DNS; names without --resolve fail.
         #[arg(long, hide = true, requires = "test")]
@@ -533,7 +535,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                     resolve: fixed,
                     offline: *offline,
                 };
-                let results = connectivity::run(&list.hosts(), &settings);
+                let results = connectivity::run(&connectivity::plan(&list), &settings);
                 out(&connectivity::table(&results))?;
                 return Ok(if results.iter().any(|(_, s)| s.failed()) {
                     PROBLEMS

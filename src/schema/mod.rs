@@ -205,7 +205,7 @@ struct Validator<'a> {
     diags: &'a mut Diagnostics,
 }
 
-impl Validator<'_> {
+impl<'a> Validator<'a> {
     fn run(&mut self) {
         let f = &self.schema.file;
         if f.format_version != 1 {
@@ -292,14 +292,54 @@ impl Validator<'_> {
             self.check_rule(rule, None);
         }
         for (index, egress) in f.egress.iter().enumerate() {
+            // With `each`, paths are relative to an element of that list.
+            let scope = match &egress.each {
+                Some(each) => match self.element_type(each) {
+                    Some(ty) => Some(ty),
+                    None => {
+                        self.error(
+                            each,
+                            format!("egress `each` path `{each}` is not a list of objects"),
+                        );
+                        continue;
+                    }
+                },
+                None => None,
+            };
             if let Some(c) = &egress.when {
-                self.check_cond(c, None);
+                self.check_cond(c, scope);
             }
             for template in self.schema.egress_hosts(index) {
                 if let Some((path, _)) = &template.placeholder {
-                    self.check_path(path, None);
+                    self.check_path(path, scope);
                 }
             }
+        }
+    }
+
+    /// The object type of the elements of the list at `path` (a key, then
+    /// `.field` steps through objects), for an egress rule's `each`.
+    fn element_type(&self, path: &str) -> Option<&'a ObjectType> {
+        let schema: &'a Schema = self.schema;
+        let mut parts = path.split('.');
+        let mut ty = &schema.key(parts.next()?)?.ty;
+        for part in parts {
+            let TypeDef::Object { name } = ty else {
+                return None;
+            };
+            ty = &schema
+                .object_type(name)?
+                .fields
+                .iter()
+                .find(|f| f.name == part)?
+                .ty;
+        }
+        match ty {
+            TypeDef::List { items, .. } => match items.as_ref() {
+                TypeDef::Object { name } => schema.object_type(name),
+                _ => None,
+            },
+            _ => None,
         }
     }
 

@@ -545,8 +545,57 @@ pub struct EgressRule {
     /// host of the URL at PATH). PATH may step into lists with `[]` and into
     /// objects with `.field`, e.g. `{host:managedMcpServers[].url}`; a
     /// placeholder with no value produces no host.
+    ///
+    /// A URL's scheme and port carry over (`http://proxy:8080` is plain
+    /// HTTP to port 8080); a `{PATH}` value may end in `:PORT`; a value
+    /// that is `*` alone means "any host" and is no host to open.
     pub hosts: Vec<String>,
     /// Why, in one sentence.
     #[serde(default)]
     pub note: Option<String>,
+    /// How the hosts are reached when a URL does not say: `https` (the
+    /// default, TCP 443), `http` (TCP 80) or `ssh` (TCP 22).
+    #[serde(default)]
+    pub protocol: EgressProtocol,
+    /// A path to a list of objects: `when` and the host templates are then
+    /// evaluated once per element, with paths relative to the element
+    /// (`{"each": "managedMcpServers", "when": {"eq": ["server", "github"]},
+    /// "hosts": ["{host:host}"]}`).
+    #[serde(default)]
+    pub each: Option<String>,
+}
+
+/// The protocol of an egress rule's hosts.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum EgressProtocol {
+    /// TLS, matched by SNI hostname; TCP 443 unless a port is given.
+    #[default]
+    Https,
+    /// Plain HTTP (no TLS, no SNI); TCP 80 unless a port is given.
+    Http,
+    /// SSH; TCP 22 unless the user's SSH configuration names another port.
+    Ssh,
+}
+
+impl EgressProtocol {
+    /// The port used when none is given.
+    #[must_use]
+    pub fn default_port(self) -> u16 {
+        match self {
+            EgressProtocol::Https => 443,
+            EgressProtocol::Http => 80,
+            EgressProtocol::Ssh => 22,
+        }
+    }
+
+    /// The lowercase name (`https`, `http`, `ssh`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            EgressProtocol::Https => "https",
+            EgressProtocol::Http => "http",
+            EgressProtocol::Ssh => "ssh",
+        }
+    }
 }
