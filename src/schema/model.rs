@@ -103,7 +103,7 @@ pub enum Status {
 }
 
 /// Deprecation of a key, a field or a value.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deprecation {
     /// App version that deprecated it.
@@ -279,7 +279,7 @@ pub enum TypeDef {
 }
 
 /// A deprecated but still accepted enum value.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeprecatedValue {
     /// The value.
