@@ -893,6 +893,47 @@ fn a_deprecated_env_value_warns_and_deny_warnings_refuses() {
     std::fs::remove_dir_all(&base).unwrap();
 }
 
+/// A provider read with `env()` gets the provider's rules at build: an
+/// incomplete gateway is not built (B0405), and the value is not shown.
+#[test]
+fn a_provider_read_with_env_gets_its_rules_at_build() {
+    let base = temp("env-provider");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile p {\n  meta { identifier = \"com.example.p\" }\n  inferenceProvider = env(\"POLC_TEST_PROVIDER\")\n  \
+         inferenceGatewayApiKey = env(\"POLC_TEST_KEY\")\n}\n",
+    )
+    .unwrap();
+    let out = base.join("dist");
+    let args = ["build", base.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let (code, _, stderr) = polc(&["check", base.to_str().unwrap()], &[]);
+    assert_eq!((code, stderr.as_str()), (0, "no problems found\n"));
+    let env = [
+        ("POLC_TEST_PROVIDER", "gateway"),
+        ("POLC_TEST_KEY", "SECRET-key"),
+    ];
+    let (code, _, stderr) = polc(&args, &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error[B0405]: provider \"gateway\" needs inferenceGatewayBaseUrl\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= note: decided by the value of environment variable `POLC_TEST_PROVIDER`, which is not shown\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("1 error\nerror: nothing was written\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+    assert!(!out.exists());
+    // Another provider's rules do not apply to it: `anthropic` needs nothing.
+    let (code, _, stderr) = polc(&args, &[("POLC_TEST_PROVIDER", "anthropic"), env[1]]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
 #[test]
 fn a_set_without_concrete_profiles_says_so() {
     let base = temp("abstract-only");

@@ -8,17 +8,27 @@
 //! a secret: what makes it invalid is B0403; a deprecated value is the
 //! checker's deprecated-value warning (L0303), as for a literal.
 //!
+//! The schema's rules (cross-key rules, and the rules of object types) see
+//! such a value as set but equal to nothing, so a rule whose outcome depends
+//! on it (`inferenceProvider = env("P")` and "provider `gateway` needs
+//! `inferenceGatewayBaseUrl`") is not decided by `polc check`. Every rule
+//! that compares a value read with `env()` is evaluated again with the
+//! values; what it finds that the check did not is reported: B0405 for an
+//! error rule, the checker's warning (L0310) for a warning rule.
+//!
 //! Every message names the variable and the path of the value
 //! (`managedMcpServers[0].url`), never the value.
 
+use super::rules::{self, EffLookup, Lookup, ObjectLookup};
 use super::types::{self, Ctx, Seg, TextProblem};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::host::Host;
-use crate::resolve::{ProfileId, Resolved};
+use crate::resolve::{KeyIds, ProfileId, Resolved};
 use crate::schema::Schema;
-use crate::schema::model::TypeDef;
+use crate::schema::model::{Cond, Rule, TypeDef};
 use crate::span::Span;
-use crate::value::{Val, Value};
+use crate::value::{Field, Val, Value};
+use std::borrow::Cow;
 
 /// Every finding about the values `env()` reads in profile `id`, each with
 /// the note "needed to build profile `NAME`" last. Nothing when the host
@@ -42,12 +52,29 @@ pub fn profile(
         host,
         found: Vec::new(),
     };
+    // The keys that read `env()` and whose values a rule compares (most
+    // often none: `env()` mostly reads secrets, which rules only require).
+    let mut compared: Vec<&str> = Vec::new();
     for (key, ev) in eff.keys() {
         let Some(def) = schema.key(key) else { continue };
         let ctx = Ctx::key(schema, &def.name, def.secret, false);
-        walk.value(&ev.value, &def.ty, &ctx);
+        if walk.value(&ev.value, &def.ty, &ctx) && schema.rules_compare(key) {
+            compared.push(key);
+        }
     }
-    let note = format!("needed to build profile `{}`", resolved.profile(id).name);
+    let decl = resolved.profile(id);
+    if !compared.is_empty() {
+        let ids = KeyIds::new(&resolved.keys);
+        let lookup = EffLookup { eff, ids: &ids };
+        // As `polc check` decides: an abstract profile, or one whose
+        // ancestry is incomplete, is not checked for completeness.
+        let concrete = !decl.is_abstract && !resolved.incomplete[id.index()];
+        let where_ = || format!("in `{}`", decl.name);
+        for rule in schema.rules() {
+            walk.rule(rule, &lookup, concrete, decl.name_span, &where_);
+        }
+    }
+    let note = format!("needed to build profile `{}`", decl.name);
     walk.found
         .into_iter()
         .map(|d| d.note(note.clone()))
@@ -108,6 +135,13 @@ impl Walk<'_> {
                         None => reads_env(&f.value),
                     };
                 }
+                if any {
+                    let lookup = ObjectLookup { object: v };
+                    let where_ = || format!("in {}", types::article(name));
+                    for rule in &object.rules {
+                        self.rule(rule, &lookup, true, v.span, &where_);
+                    }
+                }
                 any
             }
             _ => reads_env(v),
@@ -164,6 +198,132 @@ impl Walk<'_> {
             });
         }
     }
+
+    /// Evaluates `rule` again with the values `env()` reads, if it compares
+    /// any (at `lookup`, as `polc check` saw them), and reports what it finds
+    /// that the check did not. `concrete`, `anchor` and `where_` are as for
+    /// [`rules::check_rule`].
+    fn rule<'p>(
+        &mut self,
+        rule: &'p Rule,
+        lookup: &dyn Lookup<'p>,
+        concrete: bool,
+        anchor: Span,
+        where_: &dyn Fn() -> String,
+    ) {
+        let values: Vec<Cow<'_, Val>> = rule
+            .conds()
+            .flat_map(Cond::compared_paths)
+            .filter_map(|p| lookup.get(p).map(|(v, _)| v))
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for v in &values {
+            env_names(v, self.host, &mut names);
+        }
+        if names.is_empty() {
+            return;
+        }
+        let mut seen = Diagnostics::new();
+        rules::check_rule(rule, lookup, concrete, anchor, where_, &mut seen);
+        if !seen.into_sorted().is_empty() {
+            // `polc check` reported it.
+            return;
+        }
+        let read = WithEnv {
+            inner: lookup,
+            host: self.host,
+        };
+        let mut found = Diagnostics::new();
+        rules::check_rule(rule, &read, concrete, anchor, where_, &mut found);
+        names.sort_unstable();
+        names.dedup();
+        let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let note = match listed.as_slice() {
+            [one] => {
+                format!("decided by the value of environment variable {one}, which is not shown")
+            }
+            many => format!(
+                "decided by the values of environment variables {}, which are not shown",
+                many.join(", ")
+            ),
+        };
+        for mut d in found.into_sorted() {
+            if d.severity == Severity::Error {
+                d.code = Code::EnvRuleViolation;
+            }
+            self.found.push(d.note(note.clone()));
+        }
+    }
+}
+
+/// The variables `v` reads that are set.
+fn env_names<'v>(v: &'v Val, host: &dyn Host, out: &mut Vec<&'v str>) {
+    match &v.kind {
+        Value::Env(name) if host.env(name).is_some() => out.push(name),
+        Value::List(items) => items.iter().for_each(|i| env_names(i, host, out)),
+        Value::Object(fields) => fields.iter().for_each(|f| env_names(&f.value, host, out)),
+        _ => {}
+    }
+}
+
+/// A lookup that gives the values `env()` reads in place of the calls (a
+/// variable that is not set stays a call), and never lets a message quote
+/// them.
+struct WithEnv<'l, 'p> {
+    inner: &'l dyn Lookup<'p>,
+    host: &'l dyn Host,
+}
+
+impl<'p> Lookup<'p> for WithEnv<'_, 'p> {
+    fn get(&self, path: &'p str) -> Option<(Cow<'_, Val>, Span)> {
+        let (v, span) = self.inner.get(path)?;
+        Some(match with_env(&v, self.host) {
+            Some(read) => (Cow::Owned(read), span),
+            None => (v, span),
+        })
+    }
+
+    fn may_quote(&self, path: &'p str) -> bool {
+        self.inner.get(path).is_none_or(|(v, _)| !reads_env(&v))
+    }
+}
+
+/// `v` with the values of the variables it reads in place of the calls, or
+/// `None` when it reads none that is set.
+fn with_env(v: &Val, host: &dyn Host) -> Option<Val> {
+    let kind = match &v.kind {
+        Value::Env(name) => Value::Str(host.env(name)?.into()),
+        Value::List(items) => {
+            let read: Vec<Option<Val>> = items.iter().map(|i| with_env(i, host)).collect();
+            if read.iter().all(Option::is_none) {
+                return None;
+            }
+            Value::List(
+                read.into_iter()
+                    .zip(items.iter())
+                    .map(|(r, i)| r.unwrap_or_else(|| i.clone()))
+                    .collect(),
+            )
+        }
+        Value::Object(fields) => {
+            let read: Vec<Option<Val>> = fields.iter().map(|f| with_env(&f.value, host)).collect();
+            if read.iter().all(Option::is_none) {
+                return None;
+            }
+            Value::Object(
+                read.into_iter()
+                    .zip(fields.iter())
+                    .map(|(r, f)| Field {
+                        name: f.name.clone(),
+                        name_span: f.name_span,
+                        value: r.unwrap_or_else(|| f.value.clone()),
+                    })
+                    .collect(),
+            )
+        }
+        _ => return None,
+    };
+    Some(Val::new(kind, v.span))
 }
 
 /// Whether a value reads `env()` anywhere inside.
@@ -207,14 +367,18 @@ mod tests {
         let mut diags = crate::diag::Diagnostics::new();
         let schema = Schema::load(SCHEMA, FileId(0), &mut diags);
         let schema = schema.unwrap_or_else(|| panic!("{:?}", diags.into_sorted()));
+        findings_with(&schema, policy, env)
+    }
+
+    fn findings_with(schema: &Schema, policy: &str, env: &[(&str, &str)]) -> Vec<Diagnostic> {
         let sources = SourceSet::new(vec![("p.policy".into(), policy.as_bytes().to_vec())]);
         let mut host = MemoryHost::default();
         for (k, v) in env {
             host.env.insert((*k).to_string(), (*v).to_string());
         }
-        let c = crate::compile(&sources, &schema, &host);
+        let c = crate::compile(&sources, schema, &host);
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
-        profile(&c.resolved, c.resolved.find("p").unwrap(), &schema, &host)
+        profile(&c.resolved, c.resolved.find("p").unwrap(), schema, &host)
     }
 
     #[test]
@@ -257,5 +421,88 @@ mod tests {
         let policy = "profile p {\n  meta { identifier = \"com.example.p\" }\n  logins = [{ user = \"a\", token = env(\"T\") }]\n}\n";
         assert!(findings(policy, &[("T", "long enough")]).is_empty());
         assert!(findings(policy, &[]).is_empty());
+    }
+
+    /// The labels of a diagnostic, as (message, primary).
+    fn labels(d: &Diagnostic) -> Vec<(&str, bool)> {
+        d.labels
+            .iter()
+            .map(|l| (l.message.as_str(), l.primary))
+            .collect()
+    }
+
+    #[test]
+    fn a_rule_decided_by_env_quotes_the_literals_but_not_the_values() {
+        let schema = Schema::builtin();
+        let policy = "profile p {\n  meta { identifier = \"com.example.p\" }\n  inferenceProvider = env(\"P\")\n  \
+                      inferenceGatewayBaseUrl = \"https://llm.example.com\"\n  inferenceCredentialKind = \"static\"\n}\n";
+        let found = findings_with(&schema, policy, &[("P", "gateway")]);
+        let shown: Vec<(Code, &str)> = found.iter().map(|d| (d.code, d.message.as_str())).collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    Code::EnvRuleViolation,
+                    "no credential configured for provider \"gateway\": set inferenceCredentialKind or one of the credential fields"
+                ),
+                (
+                    Code::EnvRuleViolation,
+                    "inferenceCredentialKind \"static\" needs inferenceGatewayApiKey"
+                ),
+            ]
+        );
+        assert_eq!(
+            labels(&found[1]),
+            [
+                ("`inferenceGatewayApiKey` is not set in `p`", true),
+                ("`inferenceProvider` is set here", false),
+                ("`inferenceCredentialKind` is `static` here", false),
+            ]
+        );
+        assert_eq!(
+            found[1].notes,
+            [
+                "rule `gateway-static-needs-api-key`",
+                "decided by the value of environment variable `P`, which is not shown",
+                "needed to build profile `p`",
+            ]
+        );
+        // Another provider: the gateway's rules do not apply.
+        assert!(findings_with(&schema, policy, &[("P", "anthropic")]).is_empty());
+        // Not set: B0401 is the caller's, and no rule is decided.
+        assert!(findings_with(&schema, policy, &[]).is_empty());
+    }
+
+    /// A rule that `polc check` reported with the value unknown (it takes a
+    /// value read with `env()` for different from every value) is not
+    /// reported again at build, whatever the value.
+    #[test]
+    fn a_rule_the_check_reported_is_not_reported_again() {
+        let mut diags = crate::diag::Diagnostics::new();
+        let text = SCHEMA.replacen(
+            r#""keys": ["#,
+            r#""rules": [ { "id": "not-new-needs-logins", "kind": "implies", "when": { "ne": ["mode", "new"] },
+                           "then": { "set": "logins" }, "severity": "warning", "message": "mode other than new needs logins" } ],
+               "keys": ["#,
+            1,
+        );
+        let schema = Schema::load(&text, FileId(0), &mut diags);
+        let schema = schema.unwrap_or_else(|| panic!("{:?}", diags.into_sorted()));
+        let policy =
+            "profile p {\n  meta { identifier = \"com.example.p\" }\n  mode = env(\"MODE\")\n}\n";
+        let sources = SourceSet::new(vec![("p.policy".into(), policy.as_bytes().to_vec())]);
+        let c = crate::compile(&sources, &schema, &MemoryHost::default());
+        let at_check: Vec<&str> = c.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(at_check, ["mode other than new needs logins"]);
+        for value in ["new", "old"] {
+            let found = findings_with(&schema, policy, &[("MODE", value)]);
+            let found: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+            let expected: &[&str] = if value == "old" {
+                &["the value of environment variable `MODE` is a deprecated value of `mode`"]
+            } else {
+                &[]
+            };
+            assert_eq!(found, expected, "{value}");
+        }
     }
 }

@@ -157,7 +157,8 @@ pub fn encode<'s>(
 }
 
 /// The warnings about the values `env()` reads in every concrete profile of
-/// `c` (deprecated values), merged by place as the build's errors are.
+/// `c` (deprecated values, warning rules they decide), merged by place as
+/// the build's errors are.
 /// [`encode`] fails on the errors; the warnings are for the caller to show,
 /// since a build with them still writes its artifacts.
 #[must_use]
