@@ -81,7 +81,13 @@ pub fn profile(
         .collect()
 }
 
-/// A walk of one profile's values by their schema type.
+/// A walk of one profile's values by their schema type. It descends as
+/// [`types::check_value`] does (a union's variant chosen by the value's
+/// kind, paths through [`Ctx`]), whose checks it repeats for what `env()`
+/// reads; the other walkers by type, `redact` and `import`'s secrets to
+/// `env()`, rebuild or rewrite values at secret fields and try every
+/// variant of a union, so they share the schema's shape with it but not
+/// their work.
 struct Walk<'a> {
     schema: &'a Schema,
     host: &'a dyn Host,
