@@ -89,6 +89,10 @@ impl Host for PlaceholderEnv<'_> {
     fn env(&self, name: &str) -> Option<String> {
         Some(format!("<env:{name}>"))
     }
+
+    fn env_is_real(&self) -> bool {
+        false
+    }
 }
 
 /// The difference between two versions of a policy set.
@@ -794,5 +798,6 @@ mod tests {
         let host = PlaceholderEnv(&NoHost);
         assert_eq!(host.env("HOME").as_deref(), Some("<env:HOME>"));
         assert_eq!(host.read_file("x"), Err(HostError::NotFound));
+        assert!(!host.env_is_real());
     }
 }

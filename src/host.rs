@@ -26,6 +26,14 @@ pub trait Host: Sync {
 
     /// The value of an environment variable.
     fn env(&self, name: &str) -> Option<String>;
+
+    /// Whether [`Host::env`] gives the variables' values. A host that gives
+    /// stand-ins instead (`polc diff` builds with `<env:NAME>`) says no, and
+    /// the build then does not check them as values: a stand-in is not the
+    /// value a device will get.
+    fn env_is_real(&self) -> bool {
+        true
+    }
 }
 
 /// A host with no files and no environment (for checks that must not read

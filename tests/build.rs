@@ -854,6 +854,86 @@ fn a_failed_build_lists_its_diagnostics_in_order() {
     std::fs::remove_dir_all(&base).unwrap();
 }
 
+/// A deprecated value read with `env()` is a warning, as a literal's is: the
+/// build writes its artifacts and says so; `--deny-warnings` refuses. The
+/// value is never shown.
+#[test]
+fn a_deprecated_env_value_warns_and_deny_warnings_refuses() {
+    let base = temp("deprecated-env");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile p {\n  meta { identifier = \"com.example.p\" }\n  builtinToolPolicy = { Bash = env(\"POLC_TEST_BASH\") }\n}\n",
+    )
+    .unwrap();
+    let out = base.join("dist");
+    let env = [("POLC_TEST_BASH", "ask-session")];
+    let args = ["build", base.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let (code, stdout, stderr) = polc(&args, &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with(
+            "warning[L0303]: the value of environment variable `POLC_TEST_BASH` is a deprecated value of `builtinToolPolicy.Bash`\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\n1 warning\n"), "{stderr}");
+    assert!(!stderr.contains("ask-session"), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!("wrote 12 files to {}\n", out.display())),
+        "{stderr}"
+    );
+    let managed = std::fs::read_to_string(out.join("profiles/p/managed-settings.json")).unwrap();
+    assert!(managed.contains("ask-session"), "{managed}");
+    let (code, _, stderr) = polc(&[&args[..], &["--deny-warnings"]].concat(), &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("warning[L0303]"), "{stderr}");
+    assert!(stderr.ends_with("error: nothing was written\n"), "{stderr}");
+    assert!(!stderr.contains("ask-session"), "{stderr}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// A provider read with `env()` gets the provider's rules at build: an
+/// incomplete gateway is not built (B0405), and the value is not shown.
+#[test]
+fn a_provider_read_with_env_gets_its_rules_at_build() {
+    let base = temp("env-provider");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile p {\n  meta { identifier = \"com.example.p\" }\n  inferenceProvider = env(\"POLC_TEST_PROVIDER\")\n  \
+         inferenceGatewayApiKey = env(\"POLC_TEST_KEY\")\n}\n",
+    )
+    .unwrap();
+    let out = base.join("dist");
+    let args = ["build", base.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let (code, _, stderr) = polc(&["check", base.to_str().unwrap()], &[]);
+    assert_eq!((code, stderr.as_str()), (0, "no problems found\n"));
+    let env = [
+        ("POLC_TEST_PROVIDER", "gateway"),
+        ("POLC_TEST_KEY", "SECRET-key"),
+    ];
+    let (code, _, stderr) = polc(&args, &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error[B0405]: provider \"gateway\" needs inferenceGatewayBaseUrl\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= note: decided by the value of environment variable `POLC_TEST_PROVIDER`, which is not shown\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("1 error\nerror: nothing was written\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+    assert!(!out.exists());
+    // Another provider's rules do not apply to it: `anthropic` needs nothing.
+    let (code, _, stderr) = polc(&args, &[("POLC_TEST_PROVIDER", "anthropic"), env[1]]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
 #[test]
 fn a_set_without_concrete_profiles_says_so() {
     let base = temp("abstract-only");

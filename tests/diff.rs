@@ -838,3 +838,35 @@ fn nested_secrets_are_never_shown() {
     assert_eq!(servers["after"][1]["oauth"]["clientSecret"], "<redacted>");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Artifacts are compared when values with a type (an enum, a URL, a UUID)
+/// come from `env()`: the `<env:NAME>` stand-ins of a diff build are not
+/// the values, so they are not checked as values (they used to fail as
+/// B0403, and the artifacts were "not compared").
+#[test]
+fn typed_env_values_do_not_stop_artifact_comparison() {
+    let schema = Schema::builtin();
+    let policy = |shown: &str| {
+        format!(
+            "profile p {{\n  meta {{ identifier = \"com.example.p\" }}\n  deploymentDisplayName = \"{shown}\"\n  inferenceProvider = env(\"P\")\n  inferenceGatewayBaseUrl = env(\"URL\")\n  deploymentOrganizationUuid = env(\"ORG\")\n}}\n"
+        )
+    };
+    let old = compile(&[("a.policy", &policy("Old"))]);
+    let new = compile(&[("a.policy", &policy("New"))]);
+    assert!(!old.has_errors() && !new.has_errors());
+    let diff = polc::diff::diff(&old, &new, &schema);
+    let artifacts = diff.artifacts.as_ref().unwrap();
+    assert_eq!(artifacts.added, Vec::<String>::new());
+    assert_eq!(artifacts.removed, Vec::<String>::new());
+    assert_eq!(
+        artifacts.changed,
+        [
+            "manifest.json",
+            "profiles/p/bootstrap.json",
+            "profiles/p/config-library/15d18419-6ed8-5de4-8efe-a611a0c4d23e.json",
+            "profiles/p/managed-settings.json",
+            "profiles/p/p.mobileconfig",
+            "profiles/p/p.reg",
+        ]
+    );
+}

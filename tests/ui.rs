@@ -5,7 +5,8 @@
 //! loaded with `--schema` semantics). The snapshot holds every source file
 //! and the diagnostics rendered without colour. Cases under `tests/ui/ok/`
 //! must produce no diagnostic at all. Cases under `tests/ui/build/` are also
-//! encoded for building, which reads `env()` secrets (none is set).
+//! built, which reads `env()` values (from the case's `environment` file, if
+//! any), with the warnings about those values `polc build` shows.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -133,10 +134,20 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
         let schema = Schema::builtin();
         let c = polc::compile(&sources, &schema, &host);
         let mut diagnostics = c.diagnostics.clone();
-        // Build cases also encode every concrete profile, as `polc build` does.
         // Build cases are also built, as `polc build` does (`env()` reads
-        // the `environment` file of a directory case, else nothing).
+        // the `environment` file of a directory case, else nothing): the
+        // warnings about `env()` values are sorted with the check's, then
+        // come the build's errors.
         if case.stage == "build" {
+            if !c.has_errors() {
+                let mut all = Diagnostics::new();
+                all.extend(
+                    diagnostics
+                        .drain(..)
+                        .chain(polc::emit::encode::env_warnings(&c, &schema, &host)),
+                );
+                diagnostics = all.into_sorted();
+            }
             if let Err(errors) = polc::emit::build::build(&c, &schema, &host) {
                 diagnostics.extend(errors);
             }

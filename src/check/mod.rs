@@ -17,6 +17,7 @@
 //! profiles it affects, not once per profile.
 
 pub mod bootstrap;
+pub mod env;
 pub mod format;
 pub mod identifier;
 pub mod meta;

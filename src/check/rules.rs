@@ -15,6 +15,12 @@ use std::borrow::Cow;
 pub trait Lookup<'p> {
     /// The value at `path` and the span of the statement or field that set it.
     fn get(&self, path: &'p str) -> Option<(Cow<'_, Val>, Span)>;
+
+    /// Whether messages may quote the value at `path`: not when it is a
+    /// value read with `env()`.
+    fn may_quote(&self, _path: &'p str) -> bool {
+        true
+    }
 }
 
 /// Steps from a value into a field.
@@ -136,7 +142,7 @@ fn why_labels<'p>(
                 continue;
             }
             let shown = match &v.kind {
-                Value::Str(s) if s.len() <= 40 => format!("`{p}` is `{s}` here"),
+                Value::Str(s) if s.len() <= 40 && l.may_quote(p) => format!("`{p}` is `{s}` here"),
                 Value::Bool(b) => format!("`{p}` is {b} here"),
                 _ => format!("`{p}` is set here"),
             };

@@ -4,7 +4,7 @@ use super::format::{self, FormatError};
 use super::rules::{self, ObjectLookup};
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::schema::Schema;
-use crate::schema::model::{Deprecation, TypeDef};
+use crate::schema::model::{DeprecatedValue, Deprecation, TypeDef};
 use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::value::{Val, Value};
@@ -46,7 +46,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn child(&'a self, seg: Seg<'a>, secret: bool) -> Ctx<'a> {
+    /// The context of a part of the value: an element or a field (`secret`:
+    /// the schema marks the field secret).
+    pub(crate) fn child(&'a self, seg: Seg<'a>, secret: bool) -> Ctx<'a> {
         Ctx {
             schema: self.schema,
             parent: Some(self),
@@ -135,7 +137,8 @@ fn plural(ty: &TypeDef, schema: &Schema) -> String {
     }
 }
 
-fn article(name: &str) -> String {
+/// `a Banner`, `an McpServer`.
+pub(crate) fn article(name: &str) -> String {
     let vowel = name
         .chars()
         .next()
@@ -146,6 +149,178 @@ fn article(name: &str) -> String {
 fn quote_list(values: &[String]) -> String {
     let q: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     q.join(", ")
+}
+
+/// What is wrong with a text where a string type expects it: the checks of
+/// [`text_problems`], made once for both kinds of string. A literal gets the
+/// checker's diagnostic ([`TextProblem::literal`], which may quote it); a
+/// value read with `env()` at build is described without it
+/// ([`TextProblem::hidden`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextProblem<'t> {
+    /// One of the type's deprecated values: accepted, with a warning.
+    Deprecated(&'t DeprecatedValue),
+    /// Not one of the type's allowed values (these).
+    NotAllowed(&'t [String]),
+    /// Longer than the type allows.
+    TooLong {
+        /// Its length in characters.
+        length: usize,
+        /// The limit.
+        max: u32,
+    },
+    /// Shorter than the type allows.
+    TooShort {
+        /// Its length in characters.
+        length: usize,
+        /// The minimum.
+        min: u32,
+    },
+    /// A URL with `user:password@` in it.
+    Credentials,
+    /// Not in the type's format; says what is expected (`an https:// URL`).
+    Format(String),
+}
+
+/// Every problem of `text` as a value of `ty`, in the order the checker
+/// reports them; a type other than a string has none.
+#[must_use]
+pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
+    let TypeDef::String {
+        format,
+        values,
+        deprecated_values,
+        max_length,
+        min_length,
+    } = ty
+    else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    if !values.is_empty() && !values.iter().any(|x| x == text) {
+        problems.push(match deprecated_values.iter().find(|d| d.value == text) {
+            Some(dep) => TextProblem::Deprecated(dep),
+            None => TextProblem::NotAllowed(values),
+        });
+    }
+    let length = text.chars().count();
+    if let Some(max) = *max_length {
+        if length > max as usize {
+            problems.push(TextProblem::TooLong { length, max });
+        }
+    }
+    if let Some(min) = *min_length {
+        if length < min as usize {
+            problems.push(TextProblem::TooShort { length, min });
+        }
+    }
+    if let Some(f) = format {
+        match format::check(*f, text) {
+            Ok(()) => {}
+            Err(FormatError::Credentials) => problems.push(TextProblem::Credentials),
+            Err(FormatError::Invalid(expected)) => problems.push(TextProblem::Format(expected)),
+        }
+    }
+    problems
+}
+
+impl TextProblem<'_> {
+    /// What is wrong, without the text: it completes "it ..." (`is empty`,
+    /// `is not an https:// URL`).
+    #[must_use]
+    pub fn hidden(&self) -> String {
+        match self {
+            TextProblem::Deprecated(_) => "is a deprecated value".into(),
+            TextProblem::NotAllowed(values) if values.len() > 6 => {
+                format!("is not one of the {} allowed values", values.len())
+            }
+            TextProblem::NotAllowed(values) => format!("is not one of {}", quote_list(values)),
+            TextProblem::TooLong { max, .. } => format!("is longer than {max} characters"),
+            TextProblem::TooShort { length: 0, .. } => "is empty".into(),
+            TextProblem::TooShort { min, .. } => format!("is shorter than {min} characters"),
+            TextProblem::Credentials => "is a URL with a user name or password in it".into(),
+            TextProblem::Format(expected) => format!("is not {expected}"),
+        }
+    }
+
+    /// The checker's diagnostic for the literal `text` at `span`; the text
+    /// is quoted only where `ctx` is not a secret.
+    #[must_use]
+    pub fn literal(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
+        let shown = || {
+            if ctx.secret {
+                "this value".to_string()
+            } else {
+                format!("`{text}`")
+            }
+        };
+        match self {
+            TextProblem::Deprecated(dep) => deprecation(
+                Code::DeprecatedValue,
+                format!("{} is a deprecated value of `{}`", shown(), ctx.path()),
+                span,
+                &dep.deprecation,
+            ),
+            TextProblem::NotAllowed(values) => {
+                let expected = if values.len() > 6 {
+                    format!("not one of the {} allowed values", values.len())
+                } else {
+                    format!("expected one of {}", quote_list(values))
+                };
+                let d = Diagnostic::new(
+                    Code::InvalidEnumValue,
+                    format!("{} is not a valid value of `{}`", shown(), ctx.path()),
+                )
+                .primary(span, expected);
+                let suggestion = (!ctx.secret)
+                    .then(|| did_you_mean(text, values.iter().map(String::as_str)))
+                    .flatten();
+                d.help(match suggestion {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if values.len() > 6 => {
+                        format!("`polc schema {}` lists the allowed values", ctx.root_key())
+                    }
+                    None => format!("use one of {}", quote_list(values)),
+                })
+            }
+            TextProblem::TooLong { length, max } => Diagnostic::new(
+                Code::OutOfRange,
+                format!(
+                    "`{}` is {length} characters long; the limit is {max}",
+                    ctx.path()
+                ),
+            )
+            .primary(span, format!("{length} characters"))
+            .help(format!("shorten it to at most {max} characters")),
+            TextProblem::TooShort { length: 0, .. } => Diagnostic::new(
+                Code::OutOfRange,
+                format!("`{}` must not be empty", ctx.path()),
+            )
+            .primary(span, "empty")
+            .help("give it a value, or `unset` the key"),
+            TextProblem::TooShort { length, min } => Diagnostic::new(
+                Code::OutOfRange,
+                format!(
+                    "`{}` is {length} characters long; the minimum is {min}",
+                    ctx.path()
+                ),
+            )
+            .primary(span, format!("{length} characters"))
+            .help(format!("lengthen it to at least {min} characters")),
+            TextProblem::Credentials => Diagnostic::new(
+                Code::CredentialsInUrl,
+                format!("the URL of `{}` embeds credentials", ctx.path()),
+            )
+            .primary(span, "`user:password@` in the URL")
+            .help("the app rejects URLs with embedded credentials and fails to load the configuration; pass credentials through the key's credential settings or a helper"),
+            TextProblem::Format(expected) => Diagnostic::new(
+                Code::InvalidFormat,
+                format!("{} is not a valid value of `{}`", shown(), ctx.path()),
+            )
+            .primary(span, format!("expected {expected}"))
+            .help(format!("`{}` takes {expected}", ctx.path())),
+        }
+    }
 }
 
 /// Checks `v` against `ty`, reporting into `diags`.
@@ -163,111 +338,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 mismatch(v, ty, ctx, diags, Some("`env()` gives a string"));
             }
         }
-        (TypeDef::Union { variants }, _) => {
-            let kind = value_kind(v);
-            match variants
-                .iter()
-                .find(|t| crate::schema::type_kind(t) == kind)
-            {
-                Some(t) => check_value(v, t, ctx, diags),
-                None => mismatch(v, ty, ctx, diags, None),
-            }
-        }
+        (TypeDef::Union { variants }, _) => match variant_for(v, variants) {
+            Some(t) => check_value(v, t, ctx, diags),
+            None => mismatch(v, ty, ctx, diags, None),
+        },
         (TypeDef::String { .. }, Value::Template(_)) => {}
-        (
-            TypeDef::String {
-                format,
-                values,
-                deprecated_values,
-                max_length,
-                min_length,
-            },
-            Value::Str(s),
-        ) => {
-            if !values.is_empty() && !values.iter().any(|x| x == &**s) {
-                if let Some(dep) = deprecated_values.iter().find(|d| d.value == **s) {
-                    diags.push(deprecation(
-                        Code::DeprecatedValue,
-                        format!("`{}` is a deprecated value of `{}`", dep.value, ctx.path()),
-                        v.span,
-                        &dep.deprecation,
-                    ));
-                } else {
-                    let shown = if ctx.secret {
-                        "this value".to_string()
-                    } else {
-                        format!("`{s}`")
-                    };
-                    let expected = if values.len() > 6 {
-                        format!("not one of the {} allowed values", values.len())
-                    } else {
-                        format!("expected one of {}", quote_list(values))
-                    };
-                    let mut d = Diagnostic::new(
-                        Code::InvalidEnumValue,
-                        format!("{shown} is not a valid value of `{}`", ctx.path()),
-                    )
-                    .primary(v.span, expected);
-                    if !ctx.secret {
-                        if let Some(sug) = did_you_mean(s, values.iter().map(String::as_str)) {
-                            d = d.help(format!("did you mean `{sug}`?"));
-                        }
-                    }
-                    if d.help.is_none() {
-                        d = d.help(if values.len() > 6 {
-                            format!("`polc schema {}` lists the allowed values", ctx.root_key())
-                        } else {
-                            format!("use one of {}", quote_list(values))
-                        });
-                    }
-                    diags.push(d);
-                }
-            }
-            let len = s.chars().count();
-            if let Some(max) = max_length {
-                if len > *max as usize {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::OutOfRange,
-                            format!(
-                                "`{}` is {len} characters long; the limit is {max}",
-                                ctx.path()
-                            ),
-                        )
-                        .primary(v.span, format!("{len} characters"))
-                        .help(format!("shorten it to at most {max} characters")),
-                    );
-                }
-            }
-            if let Some(min) = min_length {
-                if len < *min as usize {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::OutOfRange,
-                            format!("`{}` must not be empty", ctx.path()),
-                        )
-                        .primary(v.span, "empty")
-                        .help("give it a value, or `unset` the key"),
-                    );
-                }
-            }
-            if let Some(f) = format {
-                match format::check(*f, s) {
-                    Ok(()) => {}
-                    Err(FormatError::Credentials) => diags.push(
-                        Diagnostic::new(Code::CredentialsInUrl, format!("the URL of `{}` embeds credentials", ctx.path()))
-                            .primary(v.span, "`user:password@` in the URL")
-                            .help("the app rejects URLs with embedded credentials and fails to load the configuration; pass credentials through the key's credential settings or a helper"),
-                    ),
-                    Err(FormatError::Invalid(expected)) => {
-                        let shown = if ctx.secret { "this value".to_string() } else { format!("`{s}`") };
-                        diags.push(
-                            Diagnostic::new(Code::InvalidFormat, format!("{shown} is not a valid value of `{}`", ctx.path()))
-                                .primary(v.span, format!("expected {expected}"))
-                                .help(format!("`{}` takes {expected}", ctx.path())),
-                        );
-                    }
-                }
+        (TypeDef::String { .. }, Value::Str(s)) => {
+            for problem in text_problems(s, ty) {
+                diags.push(problem.literal(s, v.span, ctx));
             }
         }
         (TypeDef::Integer { min, max }, Value::Int(i)) => {
@@ -435,6 +513,15 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             mismatch(v, ty, ctx, diags, hint);
         }
     }
+}
+
+/// The variant of a union a value is checked as: the one of its kind (a
+/// union has at most one per kind).
+pub(crate) fn variant_for<'t>(v: &Val, variants: &'t [TypeDef]) -> Option<&'t TypeDef> {
+    let kind = value_kind(v);
+    variants
+        .iter()
+        .find(|t| crate::schema::type_kind(t) == kind)
 }
 
 fn value_kind(v: &Val) -> &'static str {
@@ -617,4 +704,157 @@ pub fn plaintext_secret(path: &str, name: &str, span: Span) -> Diagnostic {
         "read it at build time instead: `{field} = env(\"NAME\")`, so it never lands in git"
     ))
     .with_severity(Severity::Warning)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::schema::model::Format;
+
+    fn string(
+        values: &[&str],
+        deprecated: &[&str],
+        min_length: Option<u32>,
+        max_length: Option<u32>,
+        format: Option<Format>,
+    ) -> TypeDef {
+        TypeDef::String {
+            format,
+            values: values.iter().map(|v| (*v).to_string()).collect(),
+            deprecated_values: deprecated
+                .iter()
+                .map(|v| DeprecatedValue {
+                    value: (*v).to_string(),
+                    deprecation: Deprecation {
+                        since: None,
+                        replaced_by: Some("a".into()),
+                        cutoff: None,
+                        note: None,
+                    },
+                })
+                .collect(),
+            max_length,
+            min_length,
+        }
+    }
+
+    #[test]
+    fn text_problems_lists_every_problem_in_the_checkers_order() {
+        let ty = string(&["a", "b"], &["old"], Some(2), Some(3), None);
+        let TypeDef::String {
+            values,
+            deprecated_values,
+            ..
+        } = &ty
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            text_problems("a", &ty),
+            [TextProblem::TooShort { length: 1, min: 2 }]
+        );
+        assert_eq!(
+            text_problems("wrong", &ty),
+            [
+                TextProblem::NotAllowed(values),
+                TextProblem::TooLong { length: 5, max: 3 },
+            ]
+        );
+        assert_eq!(
+            text_problems("old", &ty),
+            [TextProblem::Deprecated(&deprecated_values[0])]
+        );
+        let url = string(&[], &[], Some(1), None, Some(Format::HttpsUrl));
+        assert_eq!(
+            text_problems("", &url),
+            [
+                TextProblem::TooShort { length: 0, min: 1 },
+                TextProblem::Format("an https:// URL".into()),
+            ]
+        );
+        assert_eq!(
+            text_problems("https://u:p@example.com", &url),
+            [TextProblem::Credentials]
+        );
+        assert_eq!(text_problems("https://example.com", &url), []);
+        // Only strings have text problems.
+        assert_eq!(text_problems("x", &TypeDef::Boolean), []);
+    }
+
+    #[test]
+    fn hidden_wordings() {
+        let many: Vec<String> = (0..7).map(|i| format!("v{i}")).collect();
+        let few = ["a".to_string(), "b".to_string()];
+        let cases = [
+            (TextProblem::NotAllowed(&few), "is not one of `a`, `b`"),
+            (
+                TextProblem::NotAllowed(&many),
+                "is not one of the 7 allowed values",
+            ),
+            (
+                TextProblem::TooLong { length: 9, max: 8 },
+                "is longer than 8 characters",
+            ),
+            (TextProblem::TooShort { length: 0, min: 1 }, "is empty"),
+            (
+                TextProblem::TooShort { length: 2, min: 5 },
+                "is shorter than 5 characters",
+            ),
+            (
+                TextProblem::Credentials,
+                "is a URL with a user name or password in it",
+            ),
+            (
+                TextProblem::Format("a hostname".into()),
+                "is not a hostname",
+            ),
+        ];
+        for (problem, wording) in cases {
+            assert_eq!(problem.hidden(), wording);
+        }
+    }
+
+    #[test]
+    fn a_short_text_is_told_the_minimum() {
+        let schema = Schema::builtin();
+        let ctx = Ctx::key(&schema, "k", false, false);
+        let span = Span {
+            file: crate::source::FileId(0),
+            start: 0,
+            end: 3,
+        };
+        let ty = string(&[], &[], Some(5), None, None);
+        let [problem] = text_problems("abc", &ty).try_into().unwrap();
+        let d = problem.literal("abc", span, &ctx);
+        assert_eq!(d.code, Code::OutOfRange);
+        assert_eq!(d.message, "`k` is 3 characters long; the minimum is 5");
+        assert_eq!(d.labels[0].message, "3 characters");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("lengthen it to at least 5 characters")
+        );
+        // An empty text keeps its own wording.
+        let [problem] = text_problems("", &ty).try_into().unwrap();
+        assert_eq!(
+            problem.literal("", span, &ctx).message,
+            "`k` must not be empty"
+        );
+    }
+
+    #[test]
+    fn a_deprecated_secret_is_not_quoted() {
+        let schema = Schema::builtin();
+        let ctx = Ctx::key(&schema, "k", true, false);
+        let span = Span {
+            file: crate::source::FileId(0),
+            start: 0,
+            end: 3,
+        };
+        let ty = string(&["a"], &["old"], None, None, None);
+        let [problem] = text_problems("old", &ty).try_into().unwrap();
+        let d = problem.literal("old", span, &ctx);
+        assert_eq!(d.code, Code::DeprecatedValue);
+        assert_eq!(d.message, "this value is a deprecated value of `k`");
+    }
 }

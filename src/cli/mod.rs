@@ -404,6 +404,21 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let compilation = polc::compile(&set.sources, &schema, &set.host);
             let compiled = std::time::Instant::now();
             let mut diagnostics = compilation.diagnostics.clone();
+            if !compilation.has_errors() {
+                // The warnings about values read with `env()` (the build
+                // reports their errors, with every other error it finds).
+                let mut all = polc::diag::Diagnostics::new();
+                all.extend(
+                    diagnostics
+                        .drain(..)
+                        .chain(polc::emit::encode::env_warnings(
+                            &compilation,
+                            &schema,
+                            &set.host,
+                        )),
+                );
+                diagnostics = all.into_sorted();
+            }
             let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
             let refuse = compilation.has_errors() || (*deny_warnings && warnings);
             let format_diagnostics = |diagnostics: &[Diagnostic]| {

@@ -174,6 +174,8 @@ codes! {
     UnrepresentableInReg = ("B0404", "unrepresentable-in-reg", Error),
     /// A value read with `env()` is not valid where it is used.
     InvalidEnvValue = ("B0403", "invalid-env-value", Error),
+    /// A rule of the schema is broken once the values `env()` reads are known.
+    EnvRuleViolation = ("B0405", "env-rule-violation", Error),
 
     // ---- import ----
     /// The file to import is not a configuration polc can read.

@@ -229,7 +229,7 @@ fn unrepresentable(p: &EncodedProfile<'_>, decl: &crate::resolve::ProfileDecl) -
 /// One diagnostic per place: a secret missing for 100 profiles generated
 /// from one line is one error whose note names the profiles (the first
 /// five, then a count), not 100 errors.
-fn merge_by_place(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
+pub(crate) fn merge_by_place(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
     const NOTE: &str = "needed to build profile ";
     let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
     let mut others = Vec::new();

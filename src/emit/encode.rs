@@ -1,10 +1,11 @@
 //! From an effective configuration to the values every backend writes.
 
-use crate::diag::{Code, Diagnostic};
+use crate::Compilation;
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::host::Host;
 use crate::resolve::{EffValue, ProfileId, Resolved};
 use crate::schema::Schema;
-use crate::schema::model::{KeyDef, TypeDef};
+use crate::schema::model::KeyDef;
 use crate::value::{Val, Value};
 use serde_json::Value as Json;
 
@@ -100,10 +101,11 @@ pub fn app_text(value: &Json) -> String {
 }
 
 /// Encodes a concrete profile. Fails with one diagnostic per `env()`
-/// variable that is not set (B0401).
+/// variable that is not set (B0401) and per error in the values they hold
+/// ([`crate::check::env::profile`]).
 ///
 /// # Errors
-/// When a secret cannot be read from the environment.
+/// When a secret cannot be read from the environment, or is invalid.
 pub fn encode<'s>(
     resolved: &Resolved,
     id: ProfileId,
@@ -127,17 +129,6 @@ pub fn encode<'s>(
                     .help(format!("set `{name}` in the environment of `polc build` (for example from your CI's secret store)")),
             );
         });
-        check_env_values(&ev.value, &def.ty, schema, host, &mut |name, span, why| {
-            errors.push(
-                Diagnostic::new(
-                    Code::InvalidEnvValue,
-                    format!("the value of environment variable `{name}` is not valid for `{key}`: it {why}"),
-                )
-                .primary(span, format!("`{key}` reads it"))
-                .note(format!("needed to build profile `{}`", decl.name))
-                .help(format!("correct `{name}` in the environment of `polc build` (its value is not shown: it may be a secret)")),
-            );
-        });
         let text = app_text(&value);
         entries.push(Entry {
             def,
@@ -146,6 +137,13 @@ pub fn encode<'s>(
             secret,
         });
     }
+    // An artifact is never built from an invalid value because it came from
+    // the environment; warnings are for the caller (`env_warnings`).
+    errors.extend(
+        crate::check::env::profile(resolved, id, schema, host)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error),
+    );
     let meta = meta(eff.meta("identifier"), eff, &decl.name);
     if errors.is_empty() {
         Ok(EncodedProfile {
@@ -158,110 +156,32 @@ pub fn encode<'s>(
     }
 }
 
-/// Checks each value `env()` reads against the type where it stands (the
-/// checks `polc check` makes of a literal), reporting what is wrong without
-/// the value: an artifact is never built from an invalid value because it
-/// came from the environment. An unset variable is reported elsewhere.
-fn check_env_values(
-    v: &Val,
-    ty: &TypeDef,
-    schema: &Schema,
-    host: &dyn Host,
-    report: &mut dyn FnMut(&str, crate::span::Span, String),
-) {
-    match (&v.kind, ty) {
-        (Value::Env(name), _) => {
-            if let Some(why) = host.env(name).and_then(|text| env_text_problem(&text, ty)) {
-                report(name, v.span, why);
-            }
-        }
-        (_, TypeDef::Union { variants }) => {
-            // The variant of the value's shape (a union has one per shape).
-            for variant in variants.iter().filter(|t| same_shape(v, t)) {
-                check_env_values(v, variant, schema, host, report);
-            }
-        }
-        (Value::List(items), TypeDef::List { items: ty, .. }) => {
-            for item in items.iter() {
-                check_env_values(item, ty, schema, host, report);
-            }
-        }
-        (Value::Object(fields), TypeDef::Map { values, .. }) => {
-            for f in fields.iter() {
-                check_env_values(&f.value, values, schema, host, report);
-            }
-        }
-        (Value::Object(fields), TypeDef::Object { name }) => {
-            let Some(object) = schema.object_type(name) else {
-                return;
-            };
-            for f in fields.iter() {
-                if let Some(def) = object.fields.iter().find(|d| d.name == *f.name) {
-                    check_env_values(&f.value, &def.ty, schema, host, report);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Whether a value has the shape of a type (list, object or scalar).
-fn same_shape(v: &Val, ty: &TypeDef) -> bool {
-    match &v.kind {
-        Value::List(_) => matches!(ty, TypeDef::List { .. }),
-        Value::Object(_) => matches!(ty, TypeDef::Object { .. } | TypeDef::Map { .. }),
-        _ => !matches!(
-            ty,
-            TypeDef::List { .. } | TypeDef::Object { .. } | TypeDef::Map { .. }
-        ),
-    }
-}
-
-/// What is wrong with text from the environment where `ty` is expected,
-/// worded without the text.
-fn env_text_problem(text: &str, ty: &TypeDef) -> Option<String> {
-    use crate::check::format::{FormatError, check, describe};
-    match ty {
-        TypeDef::String {
-            format,
-            values,
-            max_length,
-            min_length,
-            ..
-        } => {
-            let length = text.chars().count();
-            if min_length.is_some_and(|min| length < min as usize) {
-                return Some(if length == 0 {
-                    "is empty".into()
-                } else {
-                    format!("is shorter than {} characters", min_length.unwrap_or(0))
-                });
-            }
-            if max_length.is_some_and(|max| length > max as usize) {
-                return Some(format!(
-                    "is longer than {} characters",
-                    max_length.unwrap_or(0)
-                ));
-            }
-            if !values.is_empty() && !values.iter().any(|v| v == text) {
-                let listed: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
-                return Some(format!("is not one of {}", listed.join(", ")));
-            }
-            match format.map(|f| (f, check(f, text))) {
-                Some((_, Err(FormatError::Credentials))) => {
-                    Some("is a URL with a user name or password in it".into())
-                }
-                Some((f, Err(FormatError::Invalid(_)))) => Some(format!("is not {}", describe(f))),
-                _ => None,
-            }
-        }
-        TypeDef::Union { variants } => variants
+/// The warnings about the values `env()` reads in every concrete profile of
+/// `c` (deprecated values, warning rules they decide), merged by place as
+/// the build's errors are.
+/// [`encode`] fails on the errors; the warnings are for the caller to show,
+/// since a build with them still writes its artifacts.
+#[must_use]
+pub fn env_warnings(c: &Compilation, schema: &Schema, host: &dyn Host) -> Vec<Diagnostic> {
+    let mut ids: Vec<ProfileId> = c
+        .resolved
+        .ids()
+        .filter(|id| !c.resolved.profile(*id).is_abstract)
+        .collect();
+    ids.sort_by(|a, b| {
+        c.resolved
+            .profile(*a)
+            .name
+            .cmp(&c.resolved.profile(*b).name)
+    });
+    let found = crate::par::chunks(&ids, |chunk, _| {
+        chunk
             .iter()
-            .find(|t| matches!(t, TypeDef::String { .. }))
-            .and_then(|t| env_text_problem(text, t)),
-        // `polc check` reports `env()` where a string does not belong.
-        _ => None,
-    }
+            .flat_map(|&id| crate::check::env::profile(&c.resolved, id, schema, host))
+            .filter(|d| d.severity != Severity::Error)
+            .collect::<Vec<_>>()
+    });
+    super::build::merge_by_place(found.into_iter().flatten().collect())
 }
 
 fn resolve_env(

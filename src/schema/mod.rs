@@ -28,6 +28,8 @@ pub struct Schema {
     by_alias: BTreeMap<String, usize>,
     /// The host templates of each egress rule, parsed.
     hosts: Vec<Vec<HostTemplate>>,
+    /// The keys whose values a cross-key rule compares.
+    compared: std::collections::BTreeSet<String>,
 }
 
 /// An egress host template, parsed: `prefix{PATH}suffix` or
@@ -127,11 +129,19 @@ impl Schema {
                     .collect()
             })
             .collect();
+        let compared = file
+            .rules
+            .iter()
+            .flat_map(model::Rule::conds)
+            .flat_map(model::Cond::compared_paths)
+            .map(|p| p.split_once('.').map_or(p, |(key, _)| key).to_string())
+            .collect();
         Schema {
             file,
             by_name,
             by_alias,
             hosts,
+            compared,
         }
     }
 
@@ -176,6 +186,13 @@ impl Schema {
     #[must_use]
     pub fn rules(&self) -> &[Rule] {
         &self.file.rules
+    }
+
+    /// Whether a cross-key rule compares the value of `key` (or of a field
+    /// inside it), rather than only asking whether it is set.
+    #[must_use]
+    pub fn rules_compare(&self, key: &str) -> bool {
+        self.compared.contains(key)
     }
 
     /// The key that selects the provider, if the schema has one.
@@ -539,5 +556,33 @@ mod tests {
             ("api.anthropic.com", None)
         );
         assert_eq!(HostTemplate::parse("x.{unclosed"), None);
+    }
+
+    #[test]
+    fn rules_compare_the_keys_they_test_for_a_value() {
+        let schema = super::Schema::builtin();
+        // `eq`, `in`, `starts-with` (the gateway URL in an SSH rule).
+        for key in [
+            "inferenceProvider",
+            "inferenceCredentialKind",
+            "inferenceGatewayBaseUrl",
+            "claudeAiImport",
+        ] {
+            assert!(schema.rules_compare(key), "{key}");
+        }
+        // Only required or tested for presence.
+        for key in [
+            "inferenceGatewayApiKey",
+            "inferenceBedrockProfile",
+            "unknownKey",
+        ] {
+            assert!(!schema.rules_compare(key), "{key}");
+        }
+        let cond: super::model::Cond = serde_json::from_str(
+            r#"{ "all": [ { "set": "a" }, { "not": { "eq": ["b.c", 1] } }, { "in": ["d", [1]] }, { "eq": ["b.c", 2] } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(cond.compared_paths(), ["b.c", "d"]);
+        assert_eq!(cond.paths(), ["a", "b.c", "d"]);
     }
 }

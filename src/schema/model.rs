@@ -103,7 +103,7 @@ pub enum Status {
 }
 
 /// Deprecation of a key, a field or a value.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deprecation {
     /// App version that deprecated it.
@@ -279,7 +279,7 @@ pub enum TypeDef {
 }
 
 /// A deprecated but still accepted enum value.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeprecatedValue {
     /// The value.
@@ -416,12 +416,23 @@ impl Cond {
     #[must_use]
     pub fn paths(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        self.collect_paths(&mut out);
+        self.collect_paths(true, &mut out);
         out
     }
 
-    fn collect_paths<'c>(&'c self, out: &mut Vec<&'c str>) {
+    /// The paths whose values the condition compares (`eq`, `ne`, `in`,
+    /// `contains`, `starts-with`; `set` and `unset` only ask whether there
+    /// is a value), in order, without repeats.
+    #[must_use]
+    pub fn compared_paths(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_paths(false, &mut out);
+        out
+    }
+
+    fn collect_paths<'c>(&'c self, presence: bool, out: &mut Vec<&'c str>) {
         match self {
+            Cond::Set(_) | Cond::Unset(_) if !presence => {}
             Cond::Set(p)
             | Cond::Unset(p)
             | Cond::Eq(p, _)
@@ -433,8 +444,10 @@ impl Cond {
                     out.push(p);
                 }
             }
-            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.collect_paths(out)),
-            Cond::Not(c) => c.collect_paths(out),
+            Cond::All(cs) | Cond::Any(cs) => {
+                cs.iter().for_each(|c| c.collect_paths(presence, out));
+            }
+            Cond::Not(c) => c.collect_paths(presence, out),
         }
     }
 }
@@ -517,6 +530,14 @@ pub struct Rule {
     /// The diagnostic help.
     #[serde(default)]
     pub help: Option<String>,
+}
+
+impl Rule {
+    /// Every condition of the rule: `when`, `then` and the options'.
+    pub fn conds(&self) -> impl Iterator<Item = &Cond> {
+        let options = self.options.iter().map(|o| &o.cond);
+        self.when.iter().chain(&self.then).chain(options)
+    }
 }
 
 /// One alternative of an `at-least-one-of` / `exactly-one-of` / `conflicts` rule.
