@@ -51,6 +51,16 @@ impl Endpoint {
         }
     }
 
+    /// The destination with its protocol: [`Endpoint::destination`] for
+    /// HTTPS, `http://` or `ssh://` before it otherwise.
+    #[must_use]
+    pub fn address(&self) -> String {
+        match self.protocol {
+            Protocol::Https => self.destination(),
+            other => format!("{}://{}", other.name(), self.destination()),
+        }
+    }
+
     /// Whether the host is a pattern (`*.domain`) rather than one name.
     #[must_use]
     pub fn is_wildcard(&self) -> bool {
@@ -129,7 +139,7 @@ impl Allowlist {
     }
 
     /// Every web (HTTPS or plain HTTP) destination once, as
-    /// [`Endpoint::destination`] writes it, sorted. SSH hosts are left out.
+    /// [`Endpoint::address`] writes it, sorted. SSH hosts are left out.
     #[must_use]
     pub fn hosts(&self) -> Vec<String> {
         let mut hosts: Vec<String> = self
@@ -137,7 +147,7 @@ impl Allowlist {
             .iter()
             .flat_map(|g| g.parts.iter().flat_map(|p| &p.endpoints))
             .filter(|e| e.protocol != Protocol::Ssh)
-            .map(Endpoint::destination)
+            .map(Endpoint::address)
             .collect();
         hosts.sort_unstable();
         hosts.dedup();
@@ -443,19 +453,11 @@ pub fn to_text(profile: &str, list: &Allowlist) -> String {
     out
 }
 
-/// The allowlist as JSON text (pretty, ending in a newline):
-///
-/// ```text
-/// {"profile",
-///  "hosts": [every HTTPS and plain-HTTP destination, as in the text form],
-///  "groups": [{"group", "setting", "note", "hosts",
-///              "parts": [{"note", "any_host",
-///                         "endpoints": [{"host", "port", "protocol"}]}]}]}
-/// ```
-///
-/// `port` is `null` for a host read with `env()`; `protocol` is `https`,
-/// `http` or `ssh`. A group's `note` joins its parts' notes and its `hosts`
-/// lists every destination of the group (SSH ones included).
+/// The allowlist as JSON: the profile, every web destination once
+/// (`hosts`), and the groups in the text form's order, each with its parts
+/// (one per note) and their destinations. A destination is written as
+/// [`Endpoint::address`] writes it: `host` or `host:port` for HTTPS,
+/// `http://host:port` for plain HTTP, `ssh://host:port` for SSH.
 #[must_use]
 pub fn to_json(profile: &str, list: &Allowlist) -> String {
     #[derive(serde::Serialize)]
@@ -468,28 +470,13 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
     struct GroupJson<'a> {
         group: &'a str,
         setting: &'a str,
-        note: Option<String>,
-        hosts: Vec<String>,
         parts: Vec<PartJson<'a>>,
     }
     #[derive(serde::Serialize)]
     struct PartJson<'a> {
         note: Option<&'a str>,
         any_host: bool,
-        endpoints: Vec<EndpointJson<'a>>,
-    }
-    #[derive(serde::Serialize)]
-    struct EndpointJson<'a> {
-        host: &'a str,
-        port: Option<u16>,
-        protocol: &'static str,
-    }
-    fn endpoint(e: &Endpoint) -> EndpointJson<'_> {
-        EndpointJson {
-            host: &e.host,
-            port: e.port,
-            protocol: e.protocol.name(),
-        }
+        endpoints: Vec<String>,
     }
     let doc = Doc {
         profile,
@@ -497,187 +484,22 @@ pub fn to_json(profile: &str, list: &Allowlist) -> String {
         groups: list
             .groups
             .iter()
-            .map(|g| {
-                let mut hosts: Vec<String> = g
+            .map(|g| GroupJson {
+                group: &g.group,
+                setting: &g.setting,
+                parts: g
                     .parts
                     .iter()
-                    .flat_map(|p| p.endpoints.iter().map(Endpoint::destination))
-                    .collect();
-                hosts.sort_unstable();
-                hosts.dedup();
-                GroupJson {
-                    group: &g.group,
-                    setting: &g.setting,
-                    note: g.note(),
-                    hosts,
-                    parts: g
-                        .parts
-                        .iter()
-                        .map(|p| PartJson {
-                            note: p.note.as_deref(),
-                            any_host: p.any_host,
-                            endpoints: p.endpoints.iter().map(endpoint).collect(),
-                        })
-                        .collect(),
-                }
+                    .map(|p| PartJson {
+                        note: p.note.as_deref(),
+                        any_host: p.any_host,
+                        endpoints: p.endpoints.iter().map(Endpoint::address).collect(),
+                    })
+                    .collect(),
             })
             .collect(),
     };
-    let mut bytes = Vec::with_capacity(4096);
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut bytes, OneLineFrom::new(ENDPOINT_DEPTH));
-    if serde::Serialize::serialize(&doc, &mut ser).is_err() {
-        return String::new();
-    }
-    let mut text = String::from_utf8(bytes).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// How deep an endpoint object sits in the JSON document (document,
-/// `groups`, group, `parts`, part, `endpoints`, endpoint).
-const ENDPOINT_DEPTH: usize = 7;
-
-/// serde_json's pretty layout (two-space indent), except that arrays and
-/// objects at depth `from` and deeper are written on one line (`{"host":
-/// "x", "port": 443, "protocol": "https"}`), which keeps a long list of
-/// endpoints readable and the file small.
-struct OneLineFrom {
-    from: usize,
-    depth: usize,
-    has_value: bool,
-}
-
-impl OneLineFrom {
-    fn new(from: usize) -> OneLineFrom {
-        OneLineFrom {
-            from,
-            depth: 0,
-            has_value: false,
-        }
-    }
-
-    fn one_line(&self) -> bool {
-        self.depth >= self.from
-    }
-
-    /// Before an element or key of the container at the current depth.
-    fn separate<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
-        if self.one_line() {
-            return if first { Ok(()) } else { w.write_all(b", ") };
-        }
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        indent(w, self.depth)
-    }
-
-    /// Closes the container at the current depth with `close`.
-    fn close<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        close: &[u8],
-    ) -> std::io::Result<()> {
-        let one_line = self.one_line();
-        self.depth -= 1;
-        if self.has_value && !one_line {
-            w.write_all(b"\n")?;
-            indent(w, self.depth)?;
-        }
-        w.write_all(close)
-    }
-}
-
-/// Two spaces per level.
-fn indent<W: ?Sized + std::io::Write>(w: &mut W, depth: usize) -> std::io::Result<()> {
-    const SPACES: &[u8; 32] = b"                                ";
-    let mut left = 2 * depth;
-    while left > 0 {
-        let n = left.min(SPACES.len());
-        w.write_all(&SPACES[..n])?;
-        left -= n;
-    }
-    Ok(())
-}
-
-impl serde_json::ser::Formatter for OneLineFrom {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.separate(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.close(w, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.separate(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::OneLineFrom;
-
-    fn write(value: &serde_json::Value, from: usize) -> String {
-        let mut bytes = Vec::new();
-        let mut ser = serde_json::Serializer::with_formatter(&mut bytes, OneLineFrom::new(from));
-        serde::Serialize::serialize(value, &mut ser).unwrap_or_else(|e| panic!("{e}"));
-        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn the_layout_is_serde_jsons_pretty_one_down_to_the_one_line_depth() {
-        let value = serde_json::json!({
-            "a": [],
-            "b": {},
-            "c": [1, {"d": [2, 3], "e": {}}, []],
-            "f": "g"
-        });
-        let pretty = serde_json::to_string_pretty(&value).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(write(&value, usize::MAX), pretty);
-        assert_eq!(
-            write(&value, 2),
-            "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [1, {\"d\": [2, 3], \"e\": {}}, []],\n  \"f\": \"g\"\n}"
-        );
-        assert_eq!(
-            write(&value, 3),
-            "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    {\"d\": [2, 3], \"e\": {}},\n    []\n  ],\n  \"f\": \"g\"\n}"
-        );
-    }
 }

@@ -125,60 +125,51 @@ fn otlp_and_proxy_endpoints_keep_their_port_and_protocol() {
          # Plain HTTP, not HTTPS: no TLS, so no SNI name to match; allow these by address and port.\n\
          proxy.acme.example:8080\n"
     );
-    let endpoint = |host: &str, port: u16, protocol: &str| json!({"host": host, "port": port, "protocol": protocol});
     assert_eq!(
         json(&list),
         json!({
             "profile": "p",
             "hosts": [
                 "downloads.claude.ai",
+                "http://proxy.acme.example:8080",
                 "llm.acme.example",
-                "otel.acme.example:4318",
-                "proxy.acme.example:8080"
+                "otel.acme.example:4318"
             ],
             "groups": [
                 {
                     "group": "Required",
                     "setting": "always",
-                    "note": "VM workspace bundle and Claude CLI at session start; not needed with the offline installer except for SSH remote sessions.",
-                    "hosts": ["downloads.claude.ai"],
                     "parts": [{
                         "note": "VM workspace bundle and Claude CLI at session start; not needed with the offline installer except for SSH remote sessions.",
                         "any_host": false,
-                        "endpoints": [endpoint("downloads.claude.ai", 443, "https")]
+                        "endpoints": ["downloads.claude.ai"]
                     }]
                 },
                 {
                     "group": "Inference",
                     "setting": "inferenceGatewayBaseUrl",
-                    "note": "The gateway.",
-                    "hosts": ["llm.acme.example"],
                     "parts": [{
                         "note": "The gateway.",
                         "any_host": false,
-                        "endpoints": [endpoint("llm.acme.example", 443, "https")]
+                        "endpoints": ["llm.acme.example"]
                     }]
                 },
                 {
                     "group": "OpenTelemetry",
                     "setting": "otlpEndpoint",
-                    "note": "Your collector.",
-                    "hosts": ["otel.acme.example:4318"],
                     "parts": [{
                         "note": "Your collector.",
                         "any_host": false,
-                        "endpoints": [endpoint("otel.acme.example", 4318, "https")]
+                        "endpoints": ["otel.acme.example:4318"]
                     }]
                 },
                 {
                     "group": "Proxy",
                     "setting": "egressProxyUrl",
-                    "note": "The pinned proxy; there is no fallback to direct connections.",
-                    "hosts": ["proxy.acme.example:8080"],
                     "parts": [{
                         "note": "The pinned proxy; there is no fallback to direct connections.",
                         "any_host": false,
-                        "endpoints": [endpoint("proxy.acme.example", 8080, "http")]
+                        "endpoints": ["http://proxy.acme.example:8080"]
                     }]
                 }
             ]
@@ -218,14 +209,10 @@ fn a_star_is_no_host_and_a_port_suffix_is_kept() {
          internal.corp.com:8443\n"
     );
     let group = json_group(&list, "Agent sandbox");
-    assert_eq!(
-        group["hosts"],
-        json!(["*.corp.com:8443", "github.com", "internal.corp.com:8443"])
-    );
     assert_eq!(group["parts"][0]["any_host"], true);
     assert_eq!(
-        group["parts"][0]["endpoints"][2],
-        json!({"host": "internal.corp.com", "port": 8443, "protocol": "https"})
+        group["parts"][0]["endpoints"],
+        json!(["*.corp.com:8443", "github.com", "internal.corp.com:8443"])
     );
     // `*` is in no host list.
     assert!(
@@ -250,8 +237,6 @@ fn a_star_is_no_host_and_a_port_suffix_is_kept() {
         json!({
             "group": "Agent sandbox",
             "setting": "coworkEgressAllowedHosts",
-            "note": "Hosts the agent may reach; the perimeter must allow them too.",
-            "hosts": [],
             "parts": [{
                 "note": "Hosts the agent may reach; the perimeter must allow them too.",
                 "any_host": true,
@@ -280,10 +265,7 @@ fn ssh_hosts_are_ssh_on_port_22_and_not_web_hosts() {
     );
     assert_eq!(
         json_group(&list, "SSH")["parts"][0]["endpoints"],
-        json!([
-            {"host": "*.build.example", "port": 22, "protocol": "ssh"},
-            {"host": "10.0.0.5", "port": 22, "protocol": "ssh"}
-        ])
+        json!(["ssh://*.build.example:22", "ssh://10.0.0.5:22"])
     );
 }
 
@@ -323,18 +305,16 @@ fn a_group_keeps_the_note_of_every_rule_beside_its_hosts() {
         json!({
             "group": "Plugins",
             "setting": "allowedPluginMarketplaces",
-            "note": "GitHub marketplaces. Git remotes and hosted manifests, fetched from the host.",
-            "hosts": ["github.com", "mp.acme.example"],
             "parts": [
                 {
                     "note": "GitHub marketplaces.",
                     "any_host": false,
-                    "endpoints": [{"host": "github.com", "port": 443, "protocol": "https"}]
+                    "endpoints": ["github.com"]
                 },
                 {
                     "note": "Git remotes and hosted manifests, fetched from the host.",
                     "any_host": false,
-                    "endpoints": [{"host": "mp.acme.example", "port": 443, "protocol": "https"}]
+                    "endpoints": ["mp.acme.example"]
                 }
             ]
         })
@@ -453,6 +433,7 @@ fn a_host_read_with_env_has_no_known_port() {
     let gw = json_group(&list, "Inference");
     assert_eq!(
         gw["parts"][0]["endpoints"],
-        json!([{"host": "<env:GW>", "port": null, "protocol": "https"}])
+        json!(["<env:GW>"]),
+        "a whole URL read with env(): its port is not known either"
     );
 }
