@@ -1063,12 +1063,25 @@ fn nested_secrets_to_env(
                 shown.truncate(len);
             }
         }
-        (TypeDef::Map { values, .. }, Json::Object(map)) => {
+        (
+            TypeDef::Map {
+                values,
+                secret_values,
+                ..
+            },
+            Json::Object(map),
+        ) => {
             for (k, value) in map.iter_mut() {
                 let len = shown.len();
                 shown.push_str(&format!("[{k:?}]"));
                 at.push(upper(k));
-                nested_secrets_to_env(value, values, schema, at, shown, found);
+                if *secret_values && !value.is_null() {
+                    let var = at.join("_");
+                    *value = Json::String(format!("{ENV_MARK}{var}"));
+                    found.push((shown.clone(), var));
+                } else {
+                    nested_secrets_to_env(value, values, schema, at, shown, found);
+                }
                 at.pop();
                 shown.truncate(len);
             }

@@ -1,8 +1,9 @@
 //! Secrets taken out of values before they are shown.
 //!
 //! One walker, [`redact`], follows a value by its schema type and replaces
-//! the value of every object field the schema marks secret, at any depth
-//! (in lists, maps, objects and union variants). It works on any value tree
+//! the value of every object field the schema marks secret, and every value
+//! of a map whose values it marks secret (`secret_values`: header values),
+//! at any depth (in lists, maps, objects and union variants). It works on any value tree
 //! that implements [`Redact`]:
 //!
 //! - evaluated policy values ([`Val`]), for `polc show`, `polc trace` and
@@ -55,6 +56,10 @@ pub fn redact<V: Redact>(v: V, ty: &TypeDef, schema: &Schema) -> V {
             })
         }
         TypeDef::List { items, .. } => v.map_items(|v| redact(v, items, schema)),
+        TypeDef::Map {
+            secret_values: true,
+            ..
+        } => v.map_entries(|_, v| v.redact_secret()),
         TypeDef::Map { values, .. } => v.map_entries(|_, v| redact(v, values, schema)),
         // At most one variant per kind of value: each variant redacts only
         // values of its kind (the others leave them unchanged).
@@ -62,6 +67,56 @@ pub fn redact<V: Redact>(v: V, ty: &TypeDef, schema: &Schema) -> V {
             .iter()
             .fold(v, |v, variant| redact(v, variant, schema)),
         _ => v,
+    }
+}
+
+/// Whether `v` (a value of type `ty`) holds a secret written in the
+/// policy source: a value in a secret position (a secret object field, a
+/// value of a map whose values are secrets) that is not an `env()`
+/// reference. A file carrying it must be owner-only.
+#[must_use]
+pub fn holds_literal_secret(v: &Val, ty: &TypeDef, schema: &Schema) -> bool {
+    match (ty, &v.kind) {
+        (TypeDef::Object { name }, Value::Object(fields)) => {
+            let Some(object) = schema.object_type(name) else {
+                return false;
+            };
+            fields
+                .iter()
+                .any(|f| match object.fields.iter().find(|d| d.name == *f.name) {
+                    Some(d) if d.secret => has_literal(&f.value),
+                    Some(d) => holds_literal_secret(&f.value, &d.ty, schema),
+                    None => false,
+                })
+        }
+        (
+            TypeDef::Map {
+                secret_values: true,
+                ..
+            },
+            Value::Object(fields),
+        ) => fields.iter().any(|f| has_literal(&f.value)),
+        (TypeDef::Map { values, .. }, Value::Object(fields)) => fields
+            .iter()
+            .any(|f| holds_literal_secret(&f.value, values, schema)),
+        (TypeDef::List { items, .. }, Value::List(elements)) => elements
+            .iter()
+            .any(|e| holds_literal_secret(e, items, schema)),
+        (TypeDef::Union { variants }, _) => {
+            variants.iter().any(|t| holds_literal_secret(v, t, schema))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `v` is, or holds, a value written in the source (anything but
+/// an `env()` reference).
+fn has_literal(v: &Val) -> bool {
+    match &v.kind {
+        Value::Env(_) => false,
+        Value::List(items) => items.iter().any(has_literal),
+        Value::Object(fields) => fields.iter().any(|f| has_literal(&f.value)),
+        _ => true,
     }
 }
 
@@ -175,11 +230,12 @@ mod tests {
             { "name": "a", "oauth": { "clientId": "id", "clientSecret": "s3cret" } },
             { "name": "b", "oauth": true, "headers": { "X": "h" } }
         ]);
+        // Header values may carry a credential: every one is a secret.
         assert_eq!(
             redact_key(v, def, &schema),
             json!([
                 { "name": "a", "oauth": { "clientId": "id", "clientSecret": "<redacted>" } },
-                { "name": "b", "oauth": true, "headers": { "X": "h" } }
+                { "name": "b", "oauth": true, "headers": { "X": "<redacted>" } }
             ])
         );
     }

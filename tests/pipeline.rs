@@ -407,3 +407,72 @@ fn readme_workflow_passes_every_secret_of_the_policies() {
         );
     }
 }
+
+/// Header values that may carry a credential (`bootstrapHeaders`, an MCP
+/// server's `headers`: maps whose values the schema marks secret) are
+/// secrets: a literal one is warned about, never shown, makes every file
+/// that carries it owner-only, and is imported as `env()`.
+#[test]
+fn header_values_are_secrets() {
+    let src = r#"
+profile boot {
+  bootstrapUrl      = "https://boot.acme.example/bootstrap"
+  bootstrapHeaders  = { "X-Service-Token" = "BOOTHEADERSECRET111", "X-Route" = env("ROUTE") }
+  managedMcpServers = [{ name = "search", server = "websearch", provider = "brave", headers = { "X-Subscription-Token" = "MCPHEADERSECRET222" } }]
+  meta { identifier = "com.acme.boot", delivery = "bootstrap" }
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let mut host = MemoryHost::default();
+    host.env.insert("ROUTE".into(), "ROUTEENVVALUE333".into());
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let warned: Vec<&str> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::PlaintextSecret)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "`bootstrapHeaders.X-Service-Token` is a secret written in plain text",
+            "`managedMcpServers[0].headers.X-Subscription-Token` is a secret written in plain text"
+        ]
+    );
+    let id = c.resolved.find("boot").unwrap();
+    let shown = polc::inspect::show_json(&c.resolved, id, &schema);
+    assert_eq!(
+        shown["bootstrapHeaders"],
+        serde_json::json!({"X-Service-Token": "<redacted>", "X-Route": "<env:ROUTE>"})
+    );
+    assert_eq!(
+        shown["managedMcpServers"][0]["headers"]["X-Subscription-Token"],
+        "<redacted>"
+    );
+    // Every artifact that carries one is marked secret (owner-only when
+    // written); the others are not.
+    let artifacts = polc::emit::build::build(&c, &schema, &host).unwrap();
+    let secret: Vec<(&str, bool)> = artifacts
+        .iter()
+        .filter(|a| a.path.starts_with("profiles/") && !a.path.contains("egress"))
+        .map(|a| (a.path.as_str(), a.secret))
+        .collect();
+    for (path, is_secret) in &secret {
+        assert_eq!(*is_secret, !path.ends_with("_meta.json"), "{path}");
+    }
+    // Imported back, both secrets become env() references.
+    let mobileconfig = artifacts
+        .iter()
+        .find(|a| a.path.ends_with(".mobileconfig"))
+        .unwrap();
+    let imported = polc::import::read(&mobileconfig.bytes, &schema.file().domain).unwrap();
+    let text = polc::import::to_policy(&imported, "boot", &schema).source;
+    assert!(!text.contains("BOOTHEADERSECRET111"), "{text}");
+    assert!(!text.contains("ROUTEENVVALUE333"), "{text}");
+    assert!(
+        text.contains("X-Service-Token = env(\"POLC_BOOTSTRAP_HEADERS_X__SERVICE__TOKEN\")"),
+        "{text}"
+    );
+}

@@ -421,7 +421,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 diags,
             );
         }
-        (TypeDef::Map { values, key_format }, Value::Object(fields)) => {
+        (
+            TypeDef::Map {
+                values,
+                key_format,
+                secret_values,
+            },
+            Value::Object(fields),
+        ) => {
             for f in fields.iter() {
                 if let Some(kf) = key_format {
                     if let Err(FormatError::Invalid(expected)) = format::check(*kf, &f.name) {
@@ -435,12 +442,11 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                         );
                     }
                 }
-                check_value(
-                    &f.value,
-                    values,
-                    &ctx.child(Seg::Name(&f.name), false),
-                    diags,
-                );
+                let inner = ctx.child(Seg::Name(&f.name), *secret_values);
+                if *secret_values && matches!(f.value.kind, Value::Str(_) | Value::Template(_)) {
+                    diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
+                }
+                check_value(&f.value, values, &inner, diags);
             }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {

@@ -120,7 +120,10 @@ pub fn encode<'s>(
     let mut entries = Vec::new();
     for (key, ev) in eff.keys() {
         let Some(def) = schema.key(key) else { continue };
-        let mut secret = def.secret;
+        // A secret key, a value read with `env()`, or a secret written in
+        // the source inside the value (an OAuth client secret, a header).
+        let mut secret =
+            def.secret || crate::redact::holds_literal_secret(&ev.value, &def.ty, schema);
         let value = resolve_env(&ev.value, host, &mut secret, &mut |name, span| {
             errors.push(
                 Diagnostic::new(Code::MissingEnv, format!("environment variable `{name}` is not set"))

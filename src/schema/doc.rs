@@ -1,7 +1,7 @@
 //! `polc schema`: the schema as text.
 
 use super::Schema;
-use super::model::{Availability, KeyDef, Status};
+use super::model::{Availability, KeyDef, Status, TypeDef};
 use crate::check::types::describe;
 use std::fmt::Write as _;
 
@@ -95,6 +95,18 @@ pub fn key_page(schema: &Schema, name: &str) -> Option<String> {
     }
     if k.secret {
         let _ = writeln!(out, "secret:        yes (write it as env(\"NAME\"))");
+    }
+    if matches!(
+        k.ty,
+        TypeDef::Map {
+            secret_values: true,
+            ..
+        }
+    ) {
+        let _ = writeln!(
+            out,
+            "secret:        every value (write each as env(\"NAME\"))"
+        );
     }
     if k.app_behavior {
         let _ = writeln!(

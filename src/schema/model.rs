@@ -263,6 +263,11 @@ pub enum TypeDef {
         /// A format the keys must have.
         #[serde(default)]
         key_format: Option<Format>,
+        /// Every value is a secret (header values that may carry a
+        /// credential): redacted when shown, read with `env()` when
+        /// imported, and a file that holds one is owner-only.
+        #[serde(default)]
+        secret_values: bool,
     },
     /// An object of a named type (see `types`).
     Object {
