@@ -1110,3 +1110,54 @@ fn an_up_to_date_output_is_left_untouched() {
     assert!(stderr.contains("is up to date"), "{stderr}");
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn concurrent_builds_into_one_directory_take_turns() {
+    let base = temp("concurrent");
+    let out = base.join("dist");
+    let dist = out.to_str().unwrap().to_string();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_polc"));
+            cmd.args(["build", "policies", "-o", &dist])
+                .current_dir(common::root())
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            for (k, v) in secrets() {
+                cmd.env(k, format!("{v}-{i}"));
+            }
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The output is one build's, whole: every file its manifest lists,
+    // with that content, and nothing else.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let listed = manifest["artifacts"].as_array().unwrap();
+    let files = tree(&out);
+    assert_eq!(files.len(), listed.len() + 1);
+    for a in listed {
+        let path = a["path"].as_str().unwrap();
+        let bytes = &files.iter().find(|(p, _)| p == path).unwrap().1;
+        assert_eq!(
+            polc::emit::build::sha256_hex(bytes),
+            a["sha256"].as_str().unwrap(),
+            "{path}"
+        );
+    }
+    let siblings: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(siblings, ["dist"]);
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -31,6 +31,30 @@ pub struct Staging {
     /// nothing but the files its manifest lists and their directories (so
     /// that, when a build's files all equal those, it is up to date).
     exact: bool,
+    /// An exclusive lock on the output's parent directory, held until the
+    /// staging directory is committed or discarded (unix only).
+    _lock: Option<std::fs::File>,
+}
+
+/// Locks a directory (`flock` on it) for this process, waiting, with a
+/// word on standard error, while another process holds it.
+#[cfg(unix)]
+fn lock_dir(dir: &Path) -> Result<std::fs::File, String> {
+    let file = std::fs::File::open(dir).map_err(|e| fail("open", dir, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "waiting for another `polc build` writing into `{}`...",
+                dir.display()
+            );
+            file.lock().map_err(|e| fail("lock", dir, e))?;
+        }
+        // A file system without locks (some network mounts): unlocked.
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {}
+        Err(std::fs::TryLockError::Error(e)) => return Err(fail("lock", dir, e)),
+    }
+    Ok(file)
 }
 
 /// The permission bits of a file that holds a secret: owner-only.
@@ -106,6 +130,12 @@ impl Staging {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // One build at a time writes beside the output: a second one waits
+        // for the first to finish, instead of taking its staging directory.
+        #[cfg(unix)]
+        let lock = Some(lock_dir(parent)?);
+        #[cfg(not(unix))]
+        let lock = None;
         if dir.exists() && !dir.is_dir() {
             return Err(format!("`{}` exists and is not a directory", dir.display()));
         }
@@ -131,6 +161,7 @@ impl Staging {
             staging,
             old,
             exact,
+            _lock: lock,
         })
     }
 
