@@ -341,10 +341,10 @@ fn compare(old: &Effective, new: &Effective, schema: &Schema) -> (Vec<Change>, V
     let mut meta = Vec::new();
     for key in names {
         let (o, n) = (before.get(key), after.get(key));
-        if let (Some(o), Some(n)) = (o, n) {
-            if exact(o) == exact(n) {
-                continue;
-            }
+        if let (Some(o), Some(n)) = (o, n)
+            && exact(o) == exact(n)
+        {
+            continue;
         }
         let change = |name: &str| Change {
             key: name.to_string(),

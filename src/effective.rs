@@ -422,15 +422,15 @@ fn plist_scope(file: &Imported, source: Source, cx: &mut Ctx<'_, '_>) {
         Source::MacosUser => ("user", "the machine plist"),
         _ => ("system", "the per-user plist"),
     };
-    if let Some(scope) = scope {
-        if scope != expected {
-            cx.warn(
+    if let Some(scope) = scope
+        && scope != expected
+    {
+        cx.warn(
                 source,
                 format!(
                     "the profile's PayloadScope is `{scope}`: device management installs it as {lands}; it is read here as given"
                 ),
             );
-        }
     }
 }
 
@@ -690,16 +690,16 @@ fn with_local<'s>(
         Some(Local::Applied { id, entry }) => Some((id, entry)),
     };
     if let Some(owner) = managed.owner {
-        if let Some((id, entry)) = entry {
-            if !entry.values.is_empty() {
-                cx.warn(
+        if let Some((id, entry)) = entry
+            && !entry.values.is_empty()
+        {
+            cx.warn(
                     Source::Local,
                     format!(
                         "the local configuration `{id}` is ignored: {} sets values other than the app-behavior keys, so the managed configuration owns the device",
                         owner.as_str()
                     ),
                 );
-            }
         }
         return managed.keys.clone();
     }
@@ -708,17 +708,17 @@ fn with_local<'s>(
         let items = entry.values.iter().map(|(k, v)| (k.as_str(), Raw::Json(v)));
         let layer = read_layer(items, Source::Local, cx);
         for (name, held) in layer.keys {
-            if held.def.app_behavior {
-                if let Some(from) = managed.app_behavior {
-                    cx.warn(
+            if held.def.app_behavior
+                && let Some(from) = managed.app_behavior
+            {
+                cx.warn(
                         Source::Local,
                         format!(
                             "`{name}` is ignored: {} sets app-behavior keys, so the whole group is resolved from the managed source only",
                             from.as_str()
                         ),
                     );
-                    continue;
-                }
+                continue;
             }
             config.insert(name, held);
         }
@@ -753,14 +753,14 @@ fn with_bootstrap<'s>(
         );
         return base;
     }
-    if let Some(k) = &file.bootstrap_enabled_key {
-        if base.get(k).and_then(|h| h.value.as_ref()) == Some(&Json::Bool(false)) {
-            cx.warn(
-                Source::Bootstrap,
-                format!("the response is not applied: `{k}` is false, so the app skips the fetch"),
-            );
-            return base;
-        }
+    if let Some(k) = &file.bootstrap_enabled_key
+        && base.get(k).and_then(|h| h.value.as_ref()) == Some(&Json::Bool(false))
+    {
+        cx.warn(
+            Source::Bootstrap,
+            format!("the response is not applied: `{k}` is false, so the app skips the fetch"),
+        );
+        return base;
     }
     let group_from_managed = managed.app_behavior;
     let kept_from_base = |h: &Held<'_>| {

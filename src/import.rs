@@ -672,10 +672,10 @@ fn parse_registry(text: &str) -> Result<Registry, String> {
                 section = RegSection::Other;
             } else {
                 section = reg_section(header);
-                if let RegSection::Policy(h) = section {
-                    if !reg.hives.contains(&h) {
-                        reg.hives.push(h);
-                    }
+                if let RegSection::Policy(h) = section
+                    && !reg.hives.contains(&h)
+                {
+                    reg.hives.push(h);
                 }
             }
             continue;

@@ -686,10 +686,10 @@ fn lint_types(d: &Json, at: &str, problems: &mut Vec<String>) {
         }
     }
     for key in ["pfm_app_url", "pfm_documentation_url"] {
-        if let Some(url) = d.get(key).and_then(Json::as_str) {
-            if !url.starts_with("http") {
-                problems.push(format!("{at}: {key} is not a URL"));
-            }
+        if let Some(url) = d.get(key).and_then(Json::as_str)
+            && !url.starts_with("http")
+        {
+            problems.push(format!("{at}: {key} is not a URL"));
         }
     }
 }
@@ -721,15 +721,15 @@ fn lint_subkeys(subkeys: &Json, problems: &mut Vec<String>) {
             ("PayloadUUID", &["string"]),
             ("PayloadVersion", &["integer", "float"]),
         ];
-        if let Some((_, types)) = known.iter().find(|(n, _)| *n == name) {
-            if !types.contains(&ty) {
-                problems.push(format!("{name}: should be of type {types:?}, not {ty}"));
-            }
+        if let Some((_, types)) = known.iter().find(|(n, _)| *n == name)
+            && !types.contains(&ty)
+        {
+            problems.push(format!("{name}: should be of type {types:?}, not {ty}"));
         }
-        if let Some(r) = s.get("pfm_require") {
-            if !["always", "always-nested", "push"].contains(&r.as_str().unwrap_or("")) {
-                problems.push(format!("{name}: bad pfm_require {r}"));
-            }
+        if let Some(r) = s.get("pfm_require")
+            && !["always", "always-nested", "push"].contains(&r.as_str().unwrap_or(""))
+        {
+            problems.push(format!("{name}: bad pfm_require {r}"));
         }
         if s.get("pfm_required").is_some_and(|v| v != true) {
             problems.push(format!("{name}: pfm_required should be true if used"));
@@ -746,10 +746,10 @@ fn lint_subkeys(subkeys: &Json, problems: &mut Vec<String>) {
                 problems.push(format!("{name}: bad pfm_targets value {t}"));
             }
         }
-        if let Some(d) = s.get("pfm_default") {
-            if !pfm_type_matches(ty, d) {
-                problems.push(format!("{name}: pfm_default {d} is not of type {ty}"));
-            }
+        if let Some(d) = s.get("pfm_default")
+            && !pfm_type_matches(ty, d)
+        {
+            problems.push(format!("{name}: pfm_default {d} is not of type {ty}"));
         }
         // Beyond the hook: range lists hold values of the key's type and
         // titles match them one to one.
@@ -757,15 +757,15 @@ fn lint_subkeys(subkeys: &Json, problems: &mut Vec<String>) {
             if list.iter().any(|v| !pfm_type_matches(ty, v)) {
                 problems.push(format!("{name}: pfm_range_list items are not of type {ty}"));
             }
-            if let Some(titles) = s.get("pfm_range_list_titles").and_then(Json::as_array) {
-                if titles.len() != list.len() || titles.iter().any(|t| !t.is_string()) {
-                    problems.push(format!("{name}: pfm_range_list_titles do not match"));
-                }
+            if let Some(titles) = s.get("pfm_range_list_titles").and_then(Json::as_array)
+                && (titles.len() != list.len() || titles.iter().any(|t| !t.is_string()))
+            {
+                problems.push(format!("{name}: pfm_range_list_titles do not match"));
             }
-            if let Some(d) = s.get("pfm_default") {
-                if !list.contains(d) {
-                    problems.push(format!("{name}: pfm_default {d} is not in pfm_range_list"));
-                }
+            if let Some(d) = s.get("pfm_default")
+                && !list.contains(d)
+            {
+                problems.push(format!("{name}: pfm_default {d} is not in pfm_range_list"));
             }
         }
         if let Some(sub) = s.get("pfm_subkeys") {

@@ -223,7 +223,7 @@ impl Hive {
                 .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
                 .collect();
             assert!(
-                bytes.len() >= 2 && bytes.len() % 2 == 0,
+                bytes.len() >= 2 && bytes.len().is_multiple_of(2),
                 "`{name}`: bad length"
             );
             let units: Vec<u16> = bytes

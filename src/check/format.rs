@@ -153,10 +153,9 @@ fn url(value: &str, schemes: &[&str], origin_only: bool) -> Result<(), FormatErr
     if let Some(port) = authority
         .strip_prefix(host)
         .and_then(|p| p.strip_prefix(':'))
+        && port.parse::<u16>().is_err()
     {
-        if port.parse::<u16>().is_err() {
-            return Err(expected());
-        }
+        return Err(expected());
     }
     if value.chars().any(char::is_whitespace) {
         return Err(expected());
@@ -210,10 +209,10 @@ fn host_pattern(value: &str) -> bool {
         Some((h, p)) => (h, Some(p)),
         None => (value, None),
     };
-    if let Some(p) = port {
-        if p.parse::<u16>().map_or(true, |n| n == 0) {
-            return false;
-        }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |n| n == 0)
+    {
+        return false;
     }
     let host = host.strip_prefix("*.").unwrap_or(host);
     hostname(host) || ip(host)

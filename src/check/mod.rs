@@ -365,41 +365,42 @@ fn check_effective<'a>(
         };
         app_behavior_only &= def.app_behavior;
         let set_at = ev.steps.first().map_or(ev.value.span, |s| s.span);
-        if let Some((pk, p, pspan)) = &provider {
-            if !def.providers.is_empty() && !def.providers.iter().any(|x| x == p) {
-                diags.push(
+        if let Some((pk, p, pspan)) = &provider
+            && !def.providers.is_empty()
+            && !def.providers.iter().any(|x| x == p)
+        {
+            diags.push(
                     Diagnostic::new(Code::InactiveProviderKey, format!("`{key}` has no effect with provider `{p}`"))
                         .primary(set_at, format!("only read for {}", def.providers.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")))
                         .secondary(*pspan, format!("`{pk}` is `{p}` here"))
                         .help(format!("the app ignores keys of other providers: `unset {key}` in this profile, or move it to the profiles that use that provider")),
                 );
-            }
         }
         if let Some(min) = &min_version {
             newer_than_fleet(key, def, min, bootstrap_delivery, set_at, &mut diags);
         }
-        if let Some(b) = served {
-            if bootstrap::in_response(def, bootstrap_delivery) {
-                bootstrap::check_served(b, def, ev, schema, &mut diags);
-            }
+        if let Some(b) = served
+            && bootstrap::in_response(def, bootstrap_delivery)
+        {
+            bootstrap::check_served(b, def, ev, schema, &mut diags);
         }
         // An object assembled with `+=`: check the whole once assembled,
         // unless the last part is the whole (an `=`).
         if ev.steps.iter().any(|s| s.op == Op::Append) {
             types::check_merged_object(&ev.value, &def.ty, schema, &mut diags);
         }
-        if ev.steps.len() > 1 {
-            if let Some(items) = ev.value.as_list() {
-                let identity = match &def.ty {
+        if ev.steps.len() > 1
+            && let Some(items) = ev.value.as_list()
+        {
+            let identity = match &def.ty {
+                TypeDef::List { identity, .. } => identity.as_deref(),
+                TypeDef::Union { variants } => variants.iter().find_map(|v| match v {
                     TypeDef::List { identity, .. } => identity.as_deref(),
-                    TypeDef::Union { variants } => variants.iter().find_map(|v| match v {
-                        TypeDef::List { identity, .. } => identity.as_deref(),
-                        _ => None,
-                    }),
                     _ => None,
-                };
-                types::duplicates(items, identity, false, &|| key.to_string(), &mut diags);
-            }
+                }),
+                _ => None,
+            };
+            types::duplicates(items, identity, false, &|| key.to_string(), &mut diags);
         }
     }
     let lookup = rules::EffLookup { eff, ids: key_ids };
@@ -408,10 +409,10 @@ fn check_effective<'a>(
     for (rule, guard) in schema.rules().iter().zip(env.guards) {
         // A rule about another provider cannot fire: skip it without
         // evaluating its condition.
-        if let Some(g) = guard {
-            if !provider_value.is_some_and(|p| rules::json_matches(p, g)) {
-                continue;
-            }
+        if let Some(g) = guard
+            && !provider_value.is_some_and(|p| rules::json_matches(p, g))
+        {
+            continue;
         }
         rules::check_rule(rule, &lookup, concrete, decl.name_span, &where_, &mut diags);
     }

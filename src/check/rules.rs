@@ -165,10 +165,10 @@ pub fn check_rule<'p>(
     where_: &dyn Fn() -> String,
     diags: &mut Diagnostics,
 ) {
-    if let Some(w) = &rule.when {
-        if !eval(w, l) {
-            return;
-        }
+    if let Some(w) = &rule.when
+        && !eval(w, l)
+    {
+        return;
     }
     let presence = matches!(
         rule.kind,
@@ -350,10 +350,10 @@ pub fn check_rule<'p>(
             });
             let mut d = Diagnostic::new(code, rule.message.clone()).primary(primary, "here");
             for p in then.paths() {
-                if let Some((_, s)) = l.get(p) {
-                    if s != primary {
-                        d = d.secondary(s, format!("`{p}` here"));
-                    }
+                if let Some((_, s)) = l.get(p)
+                    && s != primary
+                {
+                    d = d.secondary(s, format!("`{p}` here"));
                 }
             }
             if primary == anchor {

@@ -204,15 +204,15 @@ pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
         });
     }
     let length = text.chars().count();
-    if let Some(max) = *max_length {
-        if length > max as usize {
-            problems.push(TextProblem::TooLong { length, max });
-        }
+    if let Some(max) = *max_length
+        && length > max as usize
+    {
+        problems.push(TextProblem::TooLong { length, max });
     }
-    if let Some(min) = *min_length {
-        if length < min as usize {
-            problems.push(TextProblem::TooShort { length, min });
-        }
+    if let Some(min) = *min_length
+        && length < min as usize
+    {
+        problems.push(TextProblem::TooShort { length, min });
     }
     if let Some(f) = format {
         match format::check(*f, text) {
@@ -430,17 +430,17 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             Value::Object(fields),
         ) => {
             for f in fields.iter() {
-                if let Some(kf) = key_format {
-                    if let Err(FormatError::Invalid(expected)) = format::check(*kf, &f.name) {
-                        diags.push(
-                            Diagnostic::new(
-                                Code::InvalidFormat,
-                                format!("`{}` is not a valid key of `{}`", f.name, ctx.path()),
-                            )
-                            .primary(f.name_span, format!("expected {expected}"))
-                            .help(format!("keys of `{}` are {expected}s", ctx.path())),
-                        );
-                    }
+                if let Some(kf) = key_format
+                    && let Err(FormatError::Invalid(expected)) = format::check(*kf, &f.name)
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::InvalidFormat,
+                            format!("`{}` is not a valid key of `{}`", f.name, ctx.path()),
+                        )
+                        .primary(f.name_span, format!("expected {expected}"))
+                        .help(format!("keys of `{}` are {expected}s", ctx.path())),
+                    );
                 }
                 let inner = ctx.child(Seg::Name(&f.name), *secret_values);
                 if *secret_values && matches!(f.value.kind, Value::Str(_) | Value::Template(_)) {
@@ -637,31 +637,28 @@ pub fn duplicates(
     let mut ids: std::collections::BTreeMap<&str, &Val> = std::collections::BTreeMap::new();
     let mut values: std::collections::BTreeMap<String, &Val> = std::collections::BTreeMap::new();
     for e in elements {
-        if let Some(id) = identity {
-            if let Some(name) = e.field(id).and_then(|f| f.value.as_str()) {
-                if let Some(prev) = ids.insert(name, e) {
-                    diags.push(
+        if let Some(id) = identity
+            && let Some(name) = e.field(id).and_then(|f| f.value.as_str())
+            && let Some(prev) = ids.insert(name, e)
+        {
+            diags.push(
                         Diagnostic::new(Code::DuplicateIdentity, format!("two entries of `{}` have {id} `{name}`", path()))
                             .primary(e.span, "second entry")
                             .secondary(prev.span, "first entry")
                             .help(format!("each entry needs its own `{id}`; remove or rename one (use `-= \"{name}\"` to drop an inherited entry)")),
                     );
-                    continue;
-                }
-            }
+            continue;
         }
-        if unique {
-            if let Some(prev) = values.insert(e.display_plain(), e) {
-                diags.push(
-                    Diagnostic::new(
-                        Code::DuplicateIdentity,
-                        format!("`{}` lists the same value twice", path()),
-                    )
-                    .primary(e.span, "listed again here")
-                    .secondary(prev.span, "first listed here")
-                    .help("remove one of them"),
-                );
-            }
+        if unique && let Some(prev) = values.insert(e.display_plain(), e) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateIdentity,
+                    format!("`{}` lists the same value twice", path()),
+                )
+                .primary(e.span, "listed again here")
+                .secondary(prev.span, "first listed here")
+                .help("remove one of them"),
+            );
         }
     }
 }

@@ -94,10 +94,10 @@ pub fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
     let addr: SocketAddr = addr
         .parse()
         .map_err(|_| format!("`{s}`: `{addr}` is not an address with a port"))?;
-    if let Some((name, port)) = host.rsplit_once(':') {
-        if name.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
-            return Err(format!("`{s}`: `{host}` is not HOST or HOST:PORT"));
-        }
+    if let Some((name, port)) = host.rsplit_once(':')
+        && (name.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0))
+    {
+        return Err(format!("`{s}`: `{host}` is not HOST or HOST:PORT"));
     }
     Ok((host.to_ascii_lowercase(), addr))
 }

@@ -276,7 +276,7 @@ fn out(text: &str) -> Result<(), String> {
     }
 }
 
-fn err(text: &str) {
+pub(crate) fn err(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -600,13 +600,13 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
             } else {
                 managed_file.clone()
             };
-            if let Some(found) = managed.iter().find(|f| f.exists()) {
-                if !*force {
-                    return Err(format!(
+            if let Some(found) = managed.iter().find(|f| f.exists())
+                && !*force
+            {
+                return Err(format!(
                         "a managed configuration is present ({}): the app ignores local configuration while it is; remove it or pass --force",
                         found.display()
                     ).into());
-                }
             }
             let dir = match config_library {
                 Some(d) => d.clone(),

@@ -44,10 +44,10 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File, String> {
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "waiting for another `polc build` writing into `{}`...",
+            super::err(&format!(
+                "waiting for another `polc build` writing into `{}`...\n",
                 dir.display()
-            );
+            ));
             file.lock().map_err(|e| fail("lock", dir, e))?;
         }
         // A file system without locks (some network mounts): unlocked.

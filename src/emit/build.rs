@@ -175,10 +175,10 @@ fn profiles(
                             }
                         }
                     }
-                    if failure.is_none() {
-                        if let Err(e) = sink(&artifacts) {
-                            failure = Some(e);
-                        }
+                    if failure.is_none()
+                        && let Err(e) = sink(&artifacts)
+                    {
+                        failure = Some(e);
                     }
                     if failure.is_some() {
                         failed.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -416,12 +416,13 @@ impl<'a> Evaluator<'a, '_> {
             match part {
                 StrPart::Lit(t) => push_lit(&mut parts, t),
                 StrPart::Interp(e) => {
-                    if let ExprKind::Var(v) = &e.kind {
-                        if v.name == PROFILE_VAR && self.find_var(PROFILE_VAR).is_none() {
-                            parts.push(TemplatePart::Profile);
-                            templated = true;
-                            continue;
-                        }
+                    if let ExprKind::Var(v) = &e.kind
+                        && v.name == PROFILE_VAR
+                        && self.find_var(PROFILE_VAR).is_none()
+                    {
+                        parts.push(TemplatePart::Profile);
+                        templated = true;
+                        continue;
                     }
                     let Some(v) = self.eval(e) else {
                         ok = false;

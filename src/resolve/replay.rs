@@ -194,32 +194,27 @@ fn replay_one(
                                 });
                         }
                     }
-                    if q == id {
-                        if let (Some(old), Some(setter)) = (&slot.value, slot.setter) {
-                            if setter != id && old.same(&v) {
-                                let from = slot.steps.first().map_or(old.span, |s| s.span);
-                                diags.push(
-                                    Diagnostic::new(
-                                        Code::RedundantOverride,
-                                        format!(
-                                            "`{}` is set to the value it already inherits",
-                                            display_key(&st.key)
-                                        ),
-                                    )
-                                    .primary(st.span, "same value as inherited")
-                                    .secondary(
-                                        from,
-                                        format!(
-                                            "inherited from `{}`",
-                                            resolved.profile(setter).name
-                                        ),
-                                    )
-                                    .help(
-                                        "remove this line; the profile inherits the value already",
-                                    ),
-                                );
-                            }
-                        }
+                    if q == id
+                        && let (Some(old), Some(setter)) = (&slot.value, slot.setter)
+                        && setter != id
+                        && old.same(&v)
+                    {
+                        let from = slot.steps.first().map_or(old.span, |s| s.span);
+                        diags.push(
+                            Diagnostic::new(
+                                Code::RedundantOverride,
+                                format!(
+                                    "`{}` is set to the value it already inherits",
+                                    display_key(&st.key)
+                                ),
+                            )
+                            .primary(st.span, "same value as inherited")
+                            .secondary(
+                                from,
+                                format!("inherited from `{}`", resolved.profile(setter).name),
+                            )
+                            .help("remove this line; the profile inherits the value already"),
+                        );
                     }
                     slot.frontier
                         .retain(|(p, _, _)| !is_ancestor_or_self(*p, q));

@@ -284,10 +284,10 @@ impl<'a> Validator<'a> {
             ("bootstrap_enabled_key", &f.bootstrap_enabled_key),
             ("bootstrap_oidc_key", &f.bootstrap_oidc_key),
         ] {
-            if let Some(k) = key {
-                if self.schema.key(k).is_none() {
-                    self.error(k, format!("{field} `{k}` is not a key of the schema"));
-                }
+            if let Some(k) = key
+                && self.schema.key(k).is_none()
+            {
+                self.error(k, format!("{field} `{k}` is not a key of the schema"));
             }
         }
         for (name, ty) in &f.types {

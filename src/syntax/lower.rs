@@ -787,11 +787,11 @@ impl<'i> Lowerer<'_, 'i> {
             let mut first_of: Vec<Option<usize>> = vec![None; entries.len()];
             let mut any = false;
             for pair in order.windows(2) {
-                if let [prev, next] = *pair {
-                    if entries[prev].key.name == entries[next].key.name {
-                        first_of[next] = Some(first_of[prev].unwrap_or(prev));
-                        any = true;
-                    }
+                if let [prev, next] = *pair
+                    && entries[prev].key.name == entries[next].key.name
+                {
+                    first_of[next] = Some(first_of[prev].unwrap_or(prev));
+                    any = true;
                 }
             }
             if !any {

@@ -67,10 +67,10 @@ fn inside(parent: Span, child: Span, what: &str) -> Result<(), String> {
 fn in_order(spans: impl Iterator<Item = Span>, what: &str) -> Result<(), String> {
     let mut previous: Option<Span> = None;
     for span in spans {
-        if let Some(prev) = previous {
-            if span.start < prev.end {
-                return Err(format!("{what} {span:?} overlaps or precedes {prev:?}"));
-            }
+        if let Some(prev) = previous
+            && span.start < prev.end
+        {
+            return Err(format!("{what} {span:?} overlaps or precedes {prev:?}"));
         }
         previous = Some(span);
     }
