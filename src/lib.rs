@@ -124,13 +124,7 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
     check::check(&resolved, schema, &mut diags);
     lap("check");
     let diagnostics = diags.into_sorted();
-    let mut secret_spans: Vec<Span> = diagnostics
-        .iter()
-        .filter(|d| d.code == Code::PlaintextSecret)
-        .filter_map(Diagnostic::primary_span)
-        .collect();
-    secret_spans.sort();
-    secret_spans.dedup();
+    let secret_spans = secret_spans(&diagnostics);
     lap("sort");
     Compilation {
         resolved,
@@ -138,4 +132,19 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
         secret_spans,
         timings,
     }
+}
+
+/// The source spans that hold a secret a diagnostic is about (a plain-text
+/// secret, a URL with a password in it), sorted: every rendering masks them
+/// in the quoted source lines.
+#[must_use]
+pub fn secret_spans(diagnostics: &[Diagnostic]) -> Vec<Span> {
+    let mut spans: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| matches!(d.code, Code::PlaintextSecret | Code::CredentialsInUrl))
+        .filter_map(Diagnostic::primary_span)
+        .collect();
+    spans.sort();
+    spans.dedup();
+    spans
 }

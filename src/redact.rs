@@ -37,6 +37,9 @@ pub trait Redact: Sized {
     /// object; otherwise the value unchanged.
     #[must_use]
     fn map_entries(self, f: impl FnMut(&str, Self) -> Self) -> Self;
+
+    /// Whether the value is an object (or map).
+    fn is_object(&self) -> bool;
 }
 
 /// Replaces the value of every secret field inside `v` (a value of type
@@ -56,10 +59,16 @@ pub fn redact<V: Redact>(v: V, ty: &TypeDef, schema: &Schema) -> V {
             })
         }
         TypeDef::List { items, .. } => v.map_items(|v| redact(v, items, schema)),
+        // A value of another type where such a map belongs (a deprecated
+        // string form, a mistake) is hidden whole: it is a secret too.
         TypeDef::Map {
             secret_values: true,
             ..
-        } => v.map_entries(|_, v| v.redact_secret()),
+        } if v.is_object() => v.map_entries(|_, v| v.redact_secret()),
+        TypeDef::Map {
+            secret_values: true,
+            ..
+        } => v.redact_secret(),
         TypeDef::Map { values, .. } => v.map_entries(|_, v| redact(v, values, schema)),
         // At most one variant per kind of value: each variant redacts only
         // values of its kind (the others leave them unchanged).
@@ -163,6 +172,10 @@ impl Redact for Json {
         }
     }
 
+    fn is_object(&self) -> bool {
+        self.is_object()
+    }
+
     fn map_entries(self, mut f: impl FnMut(&str, Self) -> Self) -> Self {
         match self {
             Json::Object(map) => Json::Object(
@@ -194,6 +207,10 @@ impl Redact for Val {
             ),
             _ => self,
         }
+    }
+
+    fn is_object(&self) -> bool {
+        matches!(self.kind, Value::Object(_))
     }
 
     fn map_entries(self, mut f: impl FnMut(&str, Self) -> Self) -> Self {

@@ -46,15 +46,11 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<crate::source::FileId> {
 #[must_use]
 ///
 /// Secrets that a policy holds in plain text are masked in the quoted source
-/// lines (the spans of `plaintext-secret` diagnostics); callers that render a
+/// lines ([`crate::secret_spans`]); callers that render a
 /// subset of a compilation's diagnostics pass sources already redacted with
 /// [`crate::Compilation::secret_spans`].
 pub fn human(sources: &SourceSet, diags: &[Diagnostic], color: bool) -> String {
-    let secrets: Vec<crate::span::Span> = diags
-        .iter()
-        .filter(|d| d.code == crate::diag::Code::PlaintextSecret)
-        .filter_map(Diagnostic::primary_span)
-        .collect();
+    let secrets = crate::secret_spans(diags);
     let redacted;
     let sources = if secrets.is_empty() {
         sources

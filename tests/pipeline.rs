@@ -476,3 +476,33 @@ profile boot {
         "{text}"
     );
 }
+
+/// A header map written in another form (the deprecated string, a list) is
+/// still a secret, and so is the password of a URL with credentials: no
+/// message, quoted source line or `show` output carries them.
+#[test]
+fn secrets_in_the_wrong_form_are_never_printed() {
+    let src = r#"
+profile p {
+  bootstrapUrl      = "https://boot.acme.example/bootstrap"
+  bootstrapHeaders  = "Authorization: WRONGFORMSECRET1"
+  egressProxyUrl    = "http://user:URLPASSWORD2@proxy.acme.example:8080"
+  managedMcpServers = [{ name = "s", transport = "http", url = "https://mcp.acme.example/x", headers = ["WRONGFORMSECRET3"] }]
+  meta { identifier = "com.acme.p" }
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let c = polc::compile(&sources, &schema, &MemoryHost::default());
+    let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["C0202", "L0305", "C0206", "C0202", "L0305"]);
+    let human = polc::render::human(&sources, &c.diagnostics, false);
+    let id = c.resolved.find("p").unwrap();
+    let shown = polc::inspect::show_json(&c.resolved, id, &schema).to_string();
+    for secret in ["WRONGFORMSECRET1", "WRONGFORMSECRET3", "URLPASSWORD2"] {
+        assert!(!human.contains(secret), "{secret}:\n{human}");
+    }
+    for secret in ["WRONGFORMSECRET1", "WRONGFORMSECRET3"] {
+        assert!(!shown.contains(secret), "{secret}: {shown}");
+    }
+}

@@ -325,6 +325,35 @@ impl TextProblem<'_> {
 
 /// Checks `v` against `ty`, reporting into `diags`.
 pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics) {
+    // Something other than an object where a map of secrets belongs (the
+    // deprecated string form of a header map, a mistake) is a secret too:
+    // never quoted, and its source is masked like any plain-text secret.
+    if matches!(
+        ty,
+        TypeDef::Map {
+            secret_values: true,
+            ..
+        }
+    ) && !matches!(v.kind, Value::Object(_) | Value::Env(_))
+        && !ctx.secret
+    {
+        let secret = Ctx {
+            schema: ctx.schema,
+            parent: ctx.parent,
+            seg: ctx.seg,
+            secret: true,
+            partial: ctx.partial,
+        };
+        if has_text(v) {
+            let path = ctx.path();
+            let name = match ctx.seg {
+                Seg::Name(n) => n,
+                Seg::Index(_) => path.as_str(),
+            };
+            diags.push(plaintext_secret(&path, name, v.span));
+        }
+        return check_value(v, ty, &secret, diags);
+    }
     match (ty, &v.kind) {
         (_, Value::Env(_)) => {
             let takes_string = match ty {
@@ -690,6 +719,16 @@ pub fn deprecation(code: Code, message: String, span: Span, dep: &Deprecation) -
 /// the secret is (`managedMcpServers[0].oauth.clientSecret`), `name` the key
 /// or object field that holds it (`clientSecret`), which the help tells to
 /// set with `env()`.
+/// Whether a value holds text written in the source (a string, or a list
+/// with one).
+fn has_text(v: &Val) -> bool {
+    match &v.kind {
+        Value::Str(_) | Value::Template(_) => true,
+        Value::List(items) => items.iter().any(has_text),
+        _ => false,
+    }
+}
+
 #[must_use]
 pub fn plaintext_secret(path: &str, name: &str, span: Span) -> Diagnostic {
     let mut field = String::new();

@@ -117,6 +117,8 @@ fn test_one(target: &Endpoint, s: &Settings) -> Status {
         .or_else(|| s.resolve.get(&name));
     let addrs: Vec<SocketAddr> = if let Some(addr) = fixed {
         vec![*addr]
+    } else if let Some(ip) = ip_literal(host) {
+        vec![SocketAddr::new(ip, port)]
     } else if s.offline {
         return Status::DnsFailure;
     } else {
@@ -152,12 +154,24 @@ fn test_one(target: &Endpoint, s: &Settings) -> Status {
     last
 }
 
+/// The address a host names itself, if it is an IP literal (`10.0.0.5`,
+/// `[::1]`): connected to without a lookup, and never sent as SNI.
+fn ip_literal(host: &str) -> Option<std::net::IpAddr> {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()
+}
+
 /// Sends a ClientHello with SNI and reads the first record: a handshake
 /// record whose first message is a ServerHello means a TLS server answered.
 fn tls_check(mut stream: TcpStream, host: &str, timeout: Duration) -> Status {
     let _ = stream.set_read_timeout(Some(timeout));
     let _ = stream.set_write_timeout(Some(timeout));
-    if let Err(e) = stream.write_all(&client_hello(host)) {
+    // Server names only: an IP address is never a server name (RFC 6066).
+    let name = if ip_literal(host).is_some() { "" } else { host };
+    if let Err(e) = stream.write_all(&client_hello(name)) {
         return Status::TlsFailure(format!("cannot send the ClientHello: {e}"));
     }
     let mut header = [0u8; 6];
@@ -180,7 +194,8 @@ fn tls_check(mut stream: TcpStream, host: &str, timeout: Duration) -> Status {
     }
 }
 
-/// A TLS 1.2-compatible ClientHello (also offering TLS 1.3) with SNI.
+/// A TLS 1.2-compatible ClientHello (also offering TLS 1.3) with SNI
+/// (none when `host` is empty).
 fn client_hello(host: &str) -> Vec<u8> {
     fn u16be(n: usize) -> [u8; 2] {
         u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes()
@@ -188,14 +203,16 @@ fn client_hello(host: &str) -> Vec<u8> {
     let name = host.as_bytes();
     let mut ext = Vec::new();
     // server_name
-    let mut sni = Vec::new();
-    sni.push(0);
-    sni.extend(u16be(name.len()));
-    sni.extend(name);
-    ext.extend([0, 0]);
-    ext.extend(u16be(sni.len() + 2));
-    ext.extend(u16be(sni.len()));
-    ext.extend(&sni);
+    if !name.is_empty() {
+        let mut sni = Vec::new();
+        sni.push(0);
+        sni.extend(u16be(name.len()));
+        sni.extend(name);
+        ext.extend([0, 0]);
+        ext.extend(u16be(sni.len() + 2));
+        ext.extend(u16be(sni.len()));
+        ext.extend(&sni);
+    }
     // supported_groups: x25519, secp256r1
     ext.extend([0, 10, 0, 6, 0, 4, 0, 29, 0, 23]);
     // signature_algorithms: ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256
@@ -302,6 +319,7 @@ pub fn table(results: &[(Endpoint, Status)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn target(host: &str, port: Option<u16>, protocol: Protocol) -> Endpoint {
@@ -310,6 +328,27 @@ mod tests {
             port,
             protocol,
         }
+    }
+
+    #[test]
+    fn an_ip_address_is_connected_to_without_a_lookup_and_never_sent_as_sni() {
+        assert_eq!(ip_literal("[::1]"), Some("::1".parse().unwrap()));
+        assert_eq!(ip_literal("10.0.0.5"), Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(ip_literal("example.com"), None);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let s = Settings {
+            timeout: Duration::from_secs(5),
+            tls: false,
+            resolve: BTreeMap::new(),
+            offline: true,
+        };
+        let status = test_one(&target("127.0.0.1", Some(port), Protocol::Https), &s);
+        assert!(matches!(status, Status::Ok), "{status:?}");
+        // No server_name extension (type 0, then the list) without a name.
+        let with = client_hello("a.example");
+        let without = client_hello("");
+        assert_eq!(with.len() - without.len(), 4 + 5 + "a.example".len());
     }
 
     #[test]
