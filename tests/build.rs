@@ -1080,6 +1080,22 @@ fn an_up_to_date_output_is_left_untouched() {
     assert!(!out.join("profiles/stray").exists());
     assert_eq!(tree(&out), expected);
 
+    // A directory whose mode changed: rebuilt, with a new directory's mode.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let fresh = std::fs::metadata(out.join("profiles/us")).unwrap().mode() & 0o7777;
+        std::fs::set_permissions(
+            out.join("profiles/us"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+        let (code, _, stderr) = polc(&["build", "policies", "-o", dist], &secrets());
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("wrote 100 files to"), "{stderr}");
+        let mode = std::fs::metadata(out.join("profiles/us")).unwrap().mode() & 0o7777;
+        assert_eq!(mode, fresh);
+    }
+
     // Another secret: the files that hold it are written again, and only
     // their bytes change.
     let mut env = secrets();

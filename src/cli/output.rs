@@ -142,7 +142,11 @@ impl Staging {
         // A link to a directory is replaced by the build's own directory,
         // never written through, so it is never up to date.
         let linked = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
-        let exact = dir.is_dir() && check_replaceable(dir)? && !linked;
+        let dirs = if dir.is_dir() {
+            check_replaceable(dir)?
+        } else {
+            None
+        };
         let staging = parent.join(format!(".{name}.polc-new"));
         let old = parent.join(format!(".{name}.polc-old"));
         for leftover in [&staging, &old] {
@@ -151,6 +155,13 @@ impl Staging {
             }
         }
         std::fs::create_dir_all(&staging).map_err(|e| fail("create", &staging, e))?;
+        // Up to date only if every directory also looks as one made now
+        // (owner and mode): a build that writes would change it.
+        let exact = !linked
+            && dirs.is_some_and(|dirs| {
+                std::fs::metadata(&staging)
+                    .is_ok_and(|fresh| dirs.iter().all(|d| same_owner_and_mode(d, &fresh)))
+            });
         Ok(Staging {
             previous: if dir.is_dir() {
                 Fresh::of(&staging)
@@ -253,13 +264,14 @@ impl Staging {
 /// Refuses an output directory that holds anything but an earlier build's
 /// output: the build replaces the directory as a whole, so whatever else is
 /// in it would be deleted (`-o .` in a repository, `-o ~`, or the policy
-/// set's own directory). Returns whether it is an earlier build's output
-/// with no directory but those of the files its manifest lists.
-fn check_replaceable(dir: &Path) -> Result<bool, String> {
+/// set's own directory). Returns, when it is an earlier build's output with
+/// no directory but those of the files its manifest lists, those
+/// directories (itself included).
+fn check_replaceable(dir: &Path) -> Result<Option<Vec<PathBuf>>, String> {
     let shown = dir.display();
     let mut entries = std::fs::read_dir(dir).map_err(|e| fail("read", dir, e))?;
     if entries.next().is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     let advice = "polc replaces the output directory as a whole, so it would be deleted; \
                   choose a new or empty directory with -o, or remove this one first";
@@ -286,6 +298,7 @@ fn check_replaceable(dir: &Path) -> Result<bool, String> {
         .flat_map(|p| p.match_indices('/').map(|(i, _)| &p[..i]))
         .collect();
     let mut exact = true;
+    let mut dirs = vec![dir.to_path_buf()];
     let mut pending = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, rel)) = pending.pop() {
         for entry in std::fs::read_dir(&path).map_err(|e| fail("read", &path, e))? {
@@ -304,6 +317,7 @@ fn check_replaceable(dir: &Path) -> Result<bool, String> {
                 .map_err(|e| fail("read", &entry.path(), e))?;
             if kind.is_dir() {
                 exact &= needed.contains(rel.as_str());
+                dirs.push(entry.path());
                 pending.push((entry.path(), rel));
             } else if !(rel == "manifest.json" || listed.contains(&rel)) {
                 return Err(format!(
@@ -313,7 +327,23 @@ fn check_replaceable(dir: &Path) -> Result<bool, String> {
             }
         }
     }
-    Ok(exact)
+    Ok(exact.then_some(dirs))
+}
+
+/// Whether `path` has the owner and permission bits of `fresh` (unix; elsewhere
+/// always).
+fn same_owner_and_mode(path: &Path, fresh: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path)
+            .is_ok_and(|m| m.uid() == fresh.uid() && m.mode() & 0o7777 == fresh.mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, fresh);
+        true
+    }
 }
 
 /// Writes a file that must not exist yet.
