@@ -80,17 +80,7 @@ pub fn build_with(
     options: &Options<'_>,
     sink: &(dyn Fn(&[Artifact]) -> Result<(), String> + Sync),
 ) -> Result<Vec<ManifestEntry>, BuildError> {
-    let mut ids: Vec<_> = c
-        .resolved
-        .ids()
-        .filter(|id| !c.resolved.profile(*id).is_abstract)
-        .collect();
-    ids.sort_by(|a, b| {
-        c.resolved
-            .profile(*a)
-            .name
-            .cmp(&c.resolved.profile(*b).name)
-    });
+    let ids = c.resolved.concrete_ids_by_name();
     // The templates depend only on the schema: rendered meanwhile.
     let (parts, templates) = std::thread::scope(|scope| {
         let templates = scope.spawn(|| templates(schema));

@@ -166,17 +166,7 @@ pub fn encode<'s>(
 /// since a build with them still writes its artifacts.
 #[must_use]
 pub fn env_warnings(c: &Compilation, schema: &Schema, host: &dyn Host) -> Vec<Diagnostic> {
-    let mut ids: Vec<ProfileId> = c
-        .resolved
-        .ids()
-        .filter(|id| !c.resolved.profile(*id).is_abstract)
-        .collect();
-    ids.sort_by(|a, b| {
-        c.resolved
-            .profile(*a)
-            .name
-            .cmp(&c.resolved.profile(*b).name)
-    });
+    let ids = c.resolved.concrete_ids_by_name();
     let found = crate::par::chunks(&ids, |chunk, _| {
         chunk
             .iter()

@@ -390,6 +390,17 @@ impl Resolved {
     pub fn ids(&self) -> impl Iterator<Item = ProfileId> + use<> {
         (0..u32::try_from(self.profiles.len()).unwrap_or(u32::MAX)).map(ProfileId)
     }
+
+    /// The concrete profiles (those a build emits), sorted by name.
+    #[must_use]
+    pub fn concrete_ids_by_name(&self) -> Vec<ProfileId> {
+        let mut ids: Vec<ProfileId> = self
+            .ids()
+            .filter(|id| !self.profile(*id).is_abstract)
+            .collect();
+        ids.sort_by(|a, b| self.profile(*a).name.cmp(&self.profile(*b).name));
+        ids
+    }
 }
 
 /// Resolves parsed files into profiles with effective values.
