@@ -38,6 +38,15 @@ fn secrets() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// The names of the entries of a directory (the output and anything a
+/// build might leave beside it).
+fn names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     common::read_tree(dir)
 }
@@ -162,10 +171,7 @@ fn failed_build_writes_nothing_and_a_rebuild_leaves_no_stale_files() {
     assert!(!files.iter().any(|(p, _)| p.contains("stale")));
     assert!(files.iter().any(|(p, _)| p == "profiles/eu-eng/egress.txt"));
     // No staging directories are left beside it.
-    let siblings: Vec<String> = std::fs::read_dir(&base)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let siblings = names(&base);
     assert_eq!(siblings, ["dist"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
@@ -806,10 +812,7 @@ fn the_current_directory_can_be_the_output() {
         assert_eq!(code, 0, "{stderr}");
         assert!(out.join("manifest.json").is_file());
     }
-    let siblings: Vec<String> = std::fs::read_dir(&base)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let siblings = names(&base);
     assert_eq!(siblings, ["here"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
@@ -1066,10 +1069,7 @@ fn an_up_to_date_output_is_left_untouched() {
         "{stderr}"
     );
     assert_eq!(stamps(&out), before);
-    let siblings: Vec<String> = std::fs::read_dir(&base)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let siblings = names(&base);
     assert_eq!(siblings, ["dist"], "no staging directory is left");
 
     // A directory that no listed file needs: the output is rebuilt without it.
@@ -1170,10 +1170,7 @@ fn concurrent_builds_into_one_directory_take_turns() {
             "{path}"
         );
     }
-    let siblings: Vec<String> = std::fs::read_dir(&base)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let siblings = names(&base);
     assert_eq!(siblings, ["dist"]);
     std::fs::remove_dir_all(&base).unwrap();
 }

@@ -141,10 +141,12 @@ fn profiles(
                 break;
             }
             match encode(&c.resolved, id, schema, host) {
-                Ok(p) if !unrepresentable(&p, c.resolved.profile(id)).is_empty() => {
-                    errors.extend(unrepresentable(&p, c.resolved.profile(id)));
-                }
                 Ok(p) => {
+                    let unwritable = unrepresentable(&p, c.resolved.profile(id));
+                    if !unwritable.is_empty() {
+                        errors.extend(unwritable);
+                        continue;
+                    }
                     let list = if wants(&p, "egress") {
                         crate::egress::allowlist_with(&key_ids, &c.resolved, id, schema)
                     } else {
