@@ -878,14 +878,18 @@ fn profile_manifest_is_valid() {
             ))
         }),
         &schema,
+        &scratch("pfm-patterns"),
     );
 }
 
 /// Checks, with Python's `re`, that every integer pattern matches exactly
 /// the decimal integers of the key's range, and that defaults match.
+/// `dir`: the caller's own scratch directory (tests run in parallel, so a
+/// shared one would be removed under another test's feet).
 fn assert_patterns_agree_with_values<'a>(
     patterns: impl Iterator<Item = (&'a str, &'a str, Option<&'a Json>)>,
     schema: &Schema,
+    dir: &Path,
 ) {
     let mut cases = Vec::new();
     for (name, pattern, default) in patterns {
@@ -923,9 +927,8 @@ for c in json.loads(open(sys.argv[1]).read()):
             problems.append(f'{c["name"]}: {s!r} accepted')
 print(json.dumps(problems))
 "#;
-    let dir = scratch("patterns");
     let file = write(
-        &dir,
+        dir,
         "cases.json",
         serde_json::to_string(&cases).unwrap().as_bytes(),
     );
@@ -1031,6 +1034,7 @@ fn jamf_manifest_is_valid_and_validates_values() {
             .iter()
             .filter_map(|(n, p)| Some((n.as_str(), p.get("pattern")?.as_str()?, p.get("default")))),
         &schema,
+        &dir,
     );
 
     // The `us` profile's values (as the app reads them) validate.
