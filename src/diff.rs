@@ -375,11 +375,21 @@ fn artifact_hashes(
         }
         Ok(())
     };
-    match build::build_with(c, schema, &host, &Options::default(), &sink) {
+    match build::build_with(
+        c,
+        schema,
+        &host,
+        &Options::default(),
+        build::templates(schema),
+        &sink,
+    ) {
         Ok(_) => Ok(hashes
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner)),
-        Err(BuildError::Diagnostics(d)) => Err(d),
+        Err(BuildError::Diagnostics(d)) => Err(d
+            .into_iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .collect()),
         // The sink above never fails.
         Err(BuildError::Sink(_)) => Err(Vec::new()),
     }

@@ -52,8 +52,77 @@ pub fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T], usize) -> R + Sync
     })
 }
 
+/// Applies `f` to consecutive batches of `size` items, each taken by
+/// whichever worker is free first, and returns the results in batch order.
+/// For work whose items differ in cost, or that waits on the kernel (where
+/// fixed chunks leave one core idle while the other finishes). Each worker
+/// makes its own `state` once.
+pub fn batches<T: Sync, S, R: Send>(
+    items: &[T],
+    size: usize,
+    state: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &[T]) -> R + Sync,
+) -> Vec<R> {
+    let size = size.max(1);
+    let n = workers().min(items.len().div_ceil(MIN_PARALLEL)).max(1);
+    if n == 1 {
+        let mut s = state();
+        return items.chunks(size).map(|batch| f(&mut s, batch)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut s = state();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let start = i.saturating_mul(size);
+            if start >= items.len() {
+                break;
+            }
+            let batch = &items[start..items.len().min(start + size)];
+            done.push((i, f(&mut s, batch)));
+        }
+        done
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn batches_in_order_whatever_the_workers() {
+        let items: Vec<usize> = (0..5_000).collect();
+        for workers in [1, 2, 3, 8] {
+            let sums = super::with_workers(workers, || {
+                super::batches(
+                    &items,
+                    7,
+                    || 0usize,
+                    |calls, b| {
+                        *calls += 1;
+                        (b[0], b.iter().sum::<usize>())
+                    },
+                )
+            });
+            assert_eq!(sums.len(), 5_000usize.div_ceil(7));
+            let firsts: Vec<usize> = sums.iter().map(|(f, _)| *f).collect();
+            let expected: Vec<usize> = (0..5_000).step_by(7).collect();
+            assert_eq!(firsts, expected, "{workers} workers");
+            assert_eq!(
+                sums.iter().map(|(_, s)| s).sum::<usize>(),
+                items.iter().sum::<usize>()
+            );
+        }
+    }
+
     #[test]
     fn results_in_order() {
         let items: Vec<usize> = (0..10_000).collect();

@@ -893,6 +893,22 @@ fn a_deprecated_env_value_warns_and_deny_warnings_refuses() {
     assert!(stderr.contains("warning[L0303]"), "{stderr}");
     assert!(stderr.ends_with("error: nothing was written\n"), "{stderr}");
     assert!(!stderr.contains("ask-session"), "{stderr}");
+    // The warning is found while the build renders: into a new directory,
+    // it is refused all the same, and nothing is left behind.
+    let fresh = base.join("fresh");
+    let args = [
+        "build",
+        base.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+    ];
+    let (code, _, stderr) = polc(&[&args[..], &["--deny-warnings"]].concat(), &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.ends_with("error: nothing was written\n"), "{stderr}");
+    assert!(!fresh.exists());
+    let mut left = names(&base);
+    left.sort();
+    assert_eq!(left, ["dist", "p.policy"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
 

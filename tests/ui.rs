@@ -134,23 +134,28 @@ fn run(case: &Case) -> (String, Vec<Code>, usize) {
         let schema = Schema::builtin();
         let c = polc::compile(&sources, &schema, &host);
         let mut diagnostics = c.diagnostics.clone();
-        // Build cases are also built, as `polc build` does (`env()` reads
-        // the `environment` file of a directory case, else nothing): the
-        // warnings about `env()` values are sorted with the check's, then
-        // come the build's errors.
-        if case.stage == "build" {
-            if !c.has_errors() {
-                let mut all = Diagnostics::new();
-                all.extend(
-                    diagnostics
-                        .drain(..)
-                        .chain(polc::emit::encode::env_warnings(&c, &schema, &host)),
-                );
-                diagnostics = all.into_sorted();
-            }
-            if let Err(errors) = polc::emit::build::build(&c, &schema, &host) {
-                diagnostics.extend(errors);
-            }
+        // Build cases are also built, as `polc build` does when the check
+        // finds no error (`env()` reads the `environment` file of a
+        // directory case, else nothing): what the build finds (errors, and
+        // warnings about `env()` values) is sorted with the check's.
+        if case.stage == "build" && !c.has_errors() {
+            use polc::emit::build::{BuildError, Options, build_with, templates};
+            let sink = |_: &[polc::emit::Artifact]| Ok(());
+            let found = match build_with(
+                &c,
+                &schema,
+                &host,
+                &Options::default(),
+                templates(&schema),
+                &sink,
+            ) {
+                Ok(built) => built.warnings,
+                Err(BuildError::Diagnostics(found)) => found,
+                Err(BuildError::Sink(why)) => panic!("{why}"),
+            };
+            let mut all = Diagnostics::new();
+            all.extend(diagnostics.drain(..).chain(found));
+            diagnostics = all.into_sorted();
         }
         diagnostics
     };

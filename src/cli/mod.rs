@@ -399,122 +399,137 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 }
                 _ => None,
             };
-            let set = load::policy_set(path.as_deref())?;
-            let loaded = started.elapsed();
-            let compilation = polc::compile(&set.sources, &schema, &set.host);
-            let compiled = std::time::Instant::now();
-            let mut diagnostics = compilation.diagnostics.clone();
-            if !compilation.has_errors() {
-                // The warnings about values read with `env()` (the build
-                // reports their errors, with every other error it finds).
-                let mut all = polc::diag::Diagnostics::new();
-                all.extend(
-                    diagnostics
-                        .drain(..)
-                        .chain(polc::emit::encode::env_warnings(
-                            &compilation,
-                            &schema,
-                            &set.host,
-                        )),
-                );
-                diagnostics = all.into_sorted();
-            }
-            let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
-            let refuse = compilation.has_errors() || (*deny_warnings && warnings);
-            let format_diagnostics = |diagnostics: &[Diagnostic]| {
-                print_diagnostics(
-                    *format,
-                    &set.sources,
-                    &compilation.secret_spans,
-                    diagnostics,
-                    color,
-                )
-            };
-            if refuse {
-                format_diagnostics(&diagnostics)?;
-                err("error: nothing was written\n");
-                return Ok(PROBLEMS);
-            }
-            let staging = output::Staging::new(out_dir)?;
-            let options = polc::emit::build::Options {
-                signer: signer.as_ref().map(|s| s as &dyn polc::emit::build::Signer),
-            };
-            let build = |sink: &(dyn Fn(&[polc::emit::Artifact]) -> Result<(), String> + Sync)| {
-                polc::emit::build::build_with(&compilation, &schema, &set.host, &options, sink)
-            };
-            // Over an earlier output, first see whether it already holds
-            // exactly what this build writes: then nothing is touched (no
-            // file gets a new time, no inode is allocated or freed). The
-            // first file that differs ends that pass.
-            let mut up_to_date = false;
-            let mut outcome = None;
-            if staging.may_be_up_to_date() {
-                match build(&|batch| staging.compare_all(batch)) {
-                    Ok(entries) => {
-                        up_to_date = true;
-                        outcome = Some(Ok(entries));
-                    }
-                    Err(polc::emit::build::BuildError::Sink(_)) => {}
-                    Err(e) => outcome = Some(Err(e)),
-                }
-            }
-            let outcome = outcome.unwrap_or_else(|| build(&|batch| staging.write_all(batch)));
-            match outcome {
-                Ok(entries) => {
-                    let written = std::time::Instant::now();
-                    if up_to_date {
-                        staging.discard();
-                    } else {
-                        staging.commit()?;
-                    }
-                    if *timings {
-                        print_timings(
-                            loaded,
-                            &compilation.timings,
-                            &[
-                                ("render and write", written - compiled),
-                                ("replace the output", written.elapsed()),
-                            ],
-                        );
-                    }
+            let schema = &schema;
+            std::thread::scope(|scope| {
+                // The templates depend on the schema alone: rendered while
+                // the policy set loads and compiles.
+                let templates = scope.spawn(|| polc::emit::build::templates(schema));
+                let set = load::policy_set(path.as_deref())?;
+                let loaded = started.elapsed();
+                let compilation = polc::compile(&set.sources, schema, &set.host);
+                let compiled = std::time::Instant::now();
+                let mut diagnostics = compilation.diagnostics.clone();
+                let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
+                let format_diagnostics = |diagnostics: &[Diagnostic]| {
+                    print_diagnostics(
+                        *format,
+                        &set.sources,
+                        &compilation.secret_spans,
+                        diagnostics,
+                        color,
+                    )
+                };
+                if compilation.has_errors() || (*deny_warnings && warnings) {
                     format_diagnostics(&diagnostics)?;
-                    let concrete = compilation
-                        .resolved
-                        .ids()
-                        .any(|id| !compilation.resolved.profile(id).is_abstract);
-                    if !concrete {
-                        err(
-                            "note: the policy set has no concrete profile, so only the schema's templates were written\n",
-                        );
-                    }
-                    let files = entries.len() + 1;
-                    if up_to_date {
-                        err(&format!(
-                            "{} is up to date: its {files} files are what this build writes, so none was rewritten\n",
-                            out_dir.display()
-                        ));
-                    } else {
-                        err(&format!("wrote {files} files to {}\n", out_dir.display()));
-                    }
-                    std::mem::forget(compilation);
-                    Ok(OK)
+                    err("error: nothing was written\n");
+                    return Ok(PROBLEMS);
                 }
-                Err(e) => {
-                    staging.discard();
-                    match e {
-                        polc::emit::build::BuildError::Diagnostics(errors) => {
-                            // In the one order of every diagnostic list.
-                            let mut all = polc::diag::Diagnostics::new();
-                            all.extend(diagnostics.drain(..).chain(errors));
-                            diagnostics = all.into_sorted();
-                            format_diagnostics(&diagnostics)?;
-                            err("error: nothing was written\n");
-                            Ok(PROBLEMS)
+                let staging = output::Staging::new(out_dir)?;
+                let options = polc::emit::build::Options {
+                    signer: signer.as_ref().map(|s| s as &dyn polc::emit::build::Signer),
+                };
+                let templates = templates
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let build =
+                    |sink: &(dyn Fn(&[polc::emit::Artifact]) -> Result<(), String> + Sync)| {
+                        polc::emit::build::build_with(
+                            &compilation,
+                            schema,
+                            &set.host,
+                            &options,
+                            templates.clone(),
+                            sink,
+                        )
+                    };
+                // Over an earlier output, first see whether it already holds
+                // exactly what this build writes: then nothing is touched (no
+                // file gets a new time, no inode is allocated or freed). The
+                // first file that differs ends that pass.
+                let mut up_to_date = false;
+                let mut outcome = None;
+                if staging.may_be_up_to_date() {
+                    match build(&|batch| staging.compare_all(batch)) {
+                        Ok(built) => {
+                            up_to_date = true;
+                            outcome = Some(Ok(built));
                         }
-                        polc::emit::build::BuildError::Sink(why) => Err(why.into()),
+                        Err(polc::emit::build::BuildError::Sink(_)) => {}
+                        Err(e) => outcome = Some(Err(e)),
                     }
                 }
-            }
+                let outcome = outcome.unwrap_or_else(|| build(&|batch| staging.write_all(batch)));
+                // The warnings about the values `env()` read come with the
+                // build's outcome; sorted with the compiler's diagnostics.
+                let (outcome, env_diagnostics) = match outcome {
+                    Ok(built) => (Ok(built.entries), built.warnings),
+                    Err(polc::emit::build::BuildError::Diagnostics(found)) => (Err(None), found),
+                    Err(polc::emit::build::BuildError::Sink(why)) => (Err(Some(why)), Vec::new()),
+                };
+                if !env_diagnostics.is_empty() {
+                    let mut all = polc::diag::Diagnostics::new();
+                    all.extend(diagnostics.drain(..).chain(env_diagnostics));
+                    diagnostics = all.into_sorted();
+                }
+                let env_warned = diagnostics.iter().any(|d| d.severity == Severity::Warning);
+                match outcome {
+                    Ok(_) if *deny_warnings && env_warned => {
+                        staging.discard();
+                        format_diagnostics(&diagnostics)?;
+                        err("error: nothing was written\n");
+                        Ok(PROBLEMS)
+                    }
+                    Ok(entries) => {
+                        let written = std::time::Instant::now();
+                        if up_to_date {
+                            staging.discard();
+                        } else {
+                            staging.commit()?;
+                        }
+                        if *timings {
+                            print_timings(
+                                loaded,
+                                &compilation.timings,
+                                &[
+                                    ("render and write", written - compiled),
+                                    ("replace the output", written.elapsed()),
+                                ],
+                            );
+                        }
+                        format_diagnostics(&diagnostics)?;
+                        let concrete = compilation
+                            .resolved
+                            .ids()
+                            .any(|id| !compilation.resolved.profile(id).is_abstract);
+                        if !concrete {
+                            err(
+                                "note: the policy set has no concrete profile, so only the schema's templates were written\n",
+                            );
+                        }
+                        let files = entries.len() + 1;
+                        if up_to_date {
+                            err(&format!(
+                                "{} is up to date: its {files} files are what this build writes, so none was rewritten\n",
+                                out_dir.display()
+                            ));
+                        } else {
+                            err(&format!("wrote {files} files to {}\n", out_dir.display()));
+                        }
+                        std::mem::forget(compilation);
+                        Ok(OK)
+                    }
+                    Err(None) => {
+                        staging.discard();
+                        format_diagnostics(&diagnostics)?;
+                        err("error: nothing was written\n");
+                        Ok(PROBLEMS)
+                    }
+                    Err(Some(why)) => {
+                        staging.discard();
+                        Err(why.into())
+                    }
+                }
+            })
         }
         Command::Egress {
             profile,

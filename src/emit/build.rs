@@ -5,7 +5,7 @@
 //! directory), so memory does not grow with the number of profiles. Only
 //! the manifest's entries are kept.
 
-use super::encode::{Delivery, EncodedProfile, encode};
+use super::encode::{Delivery, EncodedProfile, encode_with_warnings};
 use super::{Artifact, json};
 use crate::Compilation;
 use crate::diag::Diagnostic;
@@ -14,10 +14,22 @@ use crate::schema::Schema;
 use crate::schema::model::KeyDef;
 use sha2::{Digest, Sha256};
 
+/// What a build made besides its artifacts.
+#[derive(Debug)]
+pub struct Built {
+    /// The manifest's entries (every artifact but the manifest), sorted by
+    /// path.
+    pub entries: Vec<ManifestEntry>,
+    /// The warnings about the values `env()` read, merged by place (see
+    /// [`merge_by_place`]).
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Why a build failed.
 #[derive(Debug)]
 pub enum BuildError {
-    /// Secrets were missing (one diagnostic each).
+    /// Secrets were missing or invalid (one error each, merged by place),
+    /// with the warnings about the values `env()` read.
     Diagnostics(Vec<Diagnostic>),
     /// The sink failed (for example, a write error), described.
     Sink(String),
@@ -66,8 +78,9 @@ pub struct Options<'a> {
 }
 
 /// Builds every artifact and hands them to `sink` (from several threads),
-/// one profile's artifacts at a time, then the templates, then
-/// `manifest.json` last. Returns the manifest's entries.
+/// one profile's artifacts at a time, then `templates` (the schema's, from
+/// [`templates`]: a caller may render them while it compiles), then
+/// `manifest.json` last.
 ///
 /// # Errors
 /// When a secret is missing (nothing but the artifacts of other profiles
@@ -78,28 +91,24 @@ pub fn build_with(
     schema: &Schema,
     host: &dyn Host,
     options: &Options<'_>,
+    templates: Vec<Artifact>,
     sink: &(dyn Fn(&[Artifact]) -> Result<(), String> + Sync),
-) -> Result<Vec<ManifestEntry>, BuildError> {
+) -> Result<Built, BuildError> {
     let ids = c.resolved.concrete_ids_by_name();
-    // The templates depend only on the schema: rendered meanwhile.
-    let (parts, templates) = std::thread::scope(|scope| {
-        let templates = scope.spawn(|| templates(schema));
-        let parts = profiles(c, schema, host, options, sink, &ids);
-        let templates = templates
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (parts, templates)
-    });
+    let parts = profiles(c, schema, host, options, sink, &ids);
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut entries = Vec::new();
-    for (e, m, failure) in parts {
-        if let Some(f) = failure {
+    for part in parts {
+        if let Some(f) = part.failure {
             return Err(BuildError::Sink(f));
         }
-        errors.extend(e);
-        entries.extend(m);
+        errors.extend(part.errors);
+        warnings.extend(part.warnings);
+        entries.extend(part.entries);
     }
     if !errors.is_empty() {
+        errors.extend(warnings);
         return Err(BuildError::Diagnostics(merge_by_place(errors)));
     }
     // Templates for the management consoles, from the schema.
@@ -112,12 +121,21 @@ pub fn build_with(
         secret: false,
     };
     sink(std::slice::from_ref(&manifest)).map_err(BuildError::Sink)?;
-    Ok(entries)
+    Ok(Built {
+        entries,
+        warnings: merge_by_place(warnings),
+    })
 }
 
-/// What each worker returns: diagnostics, manifest entries, and the first
-/// failure of the sink.
-type Part = (Vec<Diagnostic>, Vec<ManifestEntry>, Option<String>);
+/// What each worker returns.
+#[derive(Default)]
+struct Part {
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    entries: Vec<ManifestEntry>,
+    /// The first failure of the sink (or of signing).
+    failure: Option<String>,
+}
 
 /// Renders the profiles `ids` on every core, handing each profile's
 /// artifacts to `sink`. Once the sink (or signing) fails, every worker
@@ -131,16 +149,22 @@ fn profiles(
     ids: &[crate::resolve::ProfileId],
 ) -> Vec<Part> {
     let failed = std::sync::atomic::AtomicBool::new(false);
-    crate::par::chunks(ids, |chunk, _| {
-        let key_ids = crate::resolve::KeyIds::new(&c.resolved.keys);
-        let mut errors = Vec::new();
-        let mut entries = Vec::new();
-        let mut failure = None;
+    // Small batches: writing files waits on the kernel's locks, so fixed
+    // halves would leave a core idle while the other finishes.
+    let key_ids = || crate::resolve::KeyIds::new(&c.resolved.keys);
+    crate::par::batches(ids, 16, key_ids, |key_ids, chunk| {
+        let mut part = Part::default();
+        let Part {
+            errors,
+            warnings,
+            entries,
+            failure,
+        } = &mut part;
         for &id in chunk {
             if failed.load(std::sync::atomic::Ordering::Relaxed) {
                 break;
             }
-            match encode(&c.resolved, id, schema, host) {
+            match encode_with_warnings(&c.resolved, id, schema, host, warnings) {
                 Ok(p) => {
                     let unwritable = unrepresentable(&p, c.resolved.profile(id));
                     if !unwritable.is_empty() {
@@ -148,7 +172,7 @@ fn profiles(
                         continue;
                     }
                     let list = if wants(&p, "egress") {
-                        crate::egress::allowlist_with(&key_ids, &c.resolved, id, schema)
+                        crate::egress::allowlist_with(key_ids, &c.resolved, id, schema)
                     } else {
                         crate::egress::Allowlist::default()
                     };
@@ -170,7 +194,7 @@ fn profiles(
                     if failure.is_none()
                         && let Err(e) = sink(&artifacts)
                     {
-                        failure = Some(e);
+                        *failure = Some(e);
                     }
                     if failure.is_some() {
                         failed.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -180,7 +204,7 @@ fn profiles(
                 Err(e) => errors.extend(e),
             }
         }
-        (errors, entries, failure)
+        part
     })
 }
 
@@ -283,7 +307,14 @@ pub fn build(
             .extend_from_slice(batch);
         Ok(())
     };
-    match build_with(c, schema, host, &Options::default(), &sink) {
+    match build_with(
+        c,
+        schema,
+        host,
+        &Options::default(),
+        templates(schema),
+        &sink,
+    ) {
         Ok(_) => {}
         Err(BuildError::Diagnostics(d)) => return Err(d),
         Err(BuildError::Sink(_)) => return Err(Vec::new()),
@@ -293,8 +324,11 @@ pub fn build(
     Ok(artifacts)
 }
 
-/// The schema-level templates.
-fn templates(schema: &Schema) -> Vec<Artifact> {
+/// The schema's templates for the management consoles (the ADMX/ADML
+/// zip, the Profile Manifest, the Jamf manifest): they depend on the
+/// schema alone.
+#[must_use]
+pub fn templates(schema: &Schema) -> Vec<Artifact> {
     let domain = &schema.file().domain;
     let template = |path: String, bytes: Vec<u8>| Artifact {
         path,

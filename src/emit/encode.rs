@@ -1,6 +1,5 @@
 //! From an effective configuration to the values every backend writes.
 
-use crate::Compilation;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::host::Host;
 use crate::resolve::{EffValue, ProfileId, Resolved};
@@ -112,6 +111,24 @@ pub fn encode<'s>(
     schema: &'s Schema,
     host: &dyn Host,
 ) -> Result<EncodedProfile<'s>, Vec<Diagnostic>> {
+    let mut warnings = Vec::new();
+    encode_with_warnings(resolved, id, schema, host, &mut warnings)
+}
+
+/// [`encode`], adding the warnings about the values `env()` reads
+/// (deprecated values, warning rules they decide) to `warnings`: a build
+/// reports them beside its artifacts, and refuses to write with
+/// `--deny-warnings`.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_with_warnings<'s>(
+    resolved: &Resolved,
+    id: ProfileId,
+    schema: &'s Schema,
+    host: &dyn Host,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<EncodedProfile<'s>, Vec<Diagnostic>> {
     let decl = resolved.profile(id);
     let Some(eff) = resolved.effective[id.index()].as_ref() else {
         return Err(Vec::new());
@@ -141,12 +158,13 @@ pub fn encode<'s>(
         });
     }
     // An artifact is never built from an invalid value because it came from
-    // the environment; warnings are for the caller (`env_warnings`).
-    errors.extend(
+    // the environment; warnings are for the caller.
+    let (env_errors, env_warnings): (Vec<_>, Vec<_>) =
         crate::check::env::profile(resolved, id, schema, host)
             .into_iter()
-            .filter(|d| d.severity == Severity::Error),
-    );
+            .partition(|d| d.severity == Severity::Error);
+    errors.extend(env_errors);
+    warnings.extend(env_warnings);
     let meta = meta(eff.meta("identifier"), eff, &decl.name);
     if errors.is_empty() {
         Ok(EncodedProfile {
@@ -157,24 +175,6 @@ pub fn encode<'s>(
     } else {
         Err(errors)
     }
-}
-
-/// The warnings about the values `env()` reads in every concrete profile of
-/// `c` (deprecated values, warning rules they decide), merged by place as
-/// the build's errors are.
-/// [`encode`] fails on the errors; the warnings are for the caller to show,
-/// since a build with them still writes its artifacts.
-#[must_use]
-pub fn env_warnings(c: &Compilation, schema: &Schema, host: &dyn Host) -> Vec<Diagnostic> {
-    let ids = c.resolved.concrete_ids_by_name();
-    let found = crate::par::chunks(&ids, |chunk, _| {
-        chunk
-            .iter()
-            .flat_map(|&id| crate::check::env::profile(&c.resolved, id, schema, host))
-            .filter(|d| d.severity != Severity::Error)
-            .collect::<Vec<_>>()
-    });
-    super::build::merge_by_place(found.into_iter().flatten().collect())
 }
 
 fn resolve_env(
