@@ -363,6 +363,35 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert!(one.0.contains("R0115"));
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
+
+    // The build, too: its artifacts, and its errors (a missing secret, for
+    // one region's profiles) merged in one order.
+    let mut env = MemoryHost::default();
+    for r in 0..4 {
+        env.env.insert(format!("K{r}"), format!("key-{r}"));
+    }
+    let mut missing = env.clone();
+    missing.env.remove("K2");
+    let build = |n: usize, host: &MemoryHost| {
+        polc::par::with_workers(n, || {
+            let c = polc::compile(&sources, &schema, host);
+            match polc::emit::build::build(&c, &schema, host) {
+                Ok(artifacts) => Ok(artifacts
+                    .into_iter()
+                    .map(|a| (a.path, a.bytes))
+                    .collect::<Vec<_>>()),
+                Err(errors) => Err(polc::render::json(&sources, &errors)),
+            }
+        })
+    };
+    let built = build(1, &env);
+    assert!(built.as_ref().is_ok_and(|a| a.len() > 600));
+    let failed = build(1, &missing);
+    assert!(failed.as_ref().is_err_and(|e| e.contains("B0401")));
+    for n in [2, 3] {
+        assert_eq!(built, build(n, &env));
+        assert_eq!(failed, build(n, &missing));
+    }
 }
 
 /// The README's one-screen example checks clean, so it cannot drift from
