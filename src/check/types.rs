@@ -218,7 +218,14 @@ pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
         match format::check(*f, text) {
             Ok(()) => {}
             Err(FormatError::Credentials) => problems.push(TextProblem::Credentials),
-            Err(FormatError::Invalid(expected)) => problems.push(TextProblem::Format(expected)),
+            Err(FormatError::Invalid(expected)) => {
+                // A URL that is wrong in another way (its scheme) may carry
+                // a password all the same: said, so that it is masked.
+                if f.is_url() && format::url_userinfo(text).is_some() {
+                    problems.push(TextProblem::Credentials);
+                }
+                problems.push(TextProblem::Format(expected));
+            }
         }
     }
     problems
@@ -244,14 +251,16 @@ impl TextProblem<'_> {
     }
 
     /// The checker's diagnostic for the literal `text` at `span`; the text
-    /// is quoted only where `ctx` is not a secret.
+    /// is quoted only where `ctx` is not a secret, and without the password
+    /// of a URL.
     #[must_use]
     pub fn literal(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
         let shown = || {
             if ctx.secret {
                 "this value".to_string()
             } else {
-                format!("`{text}`")
+                let masked = crate::redact::mask_url_credentials(text);
+                format!("`{}`", masked.as_deref().unwrap_or(text))
             }
         };
         match self {
