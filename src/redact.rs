@@ -268,6 +268,7 @@ impl Redact for Val {
                             name: e.name.clone(),
                             name_span: e.name_span,
                             value: f(&e.name, e.value.clone()),
+                            repeated: Vec::new(),
                         })
                         .collect(),
                 ),

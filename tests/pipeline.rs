@@ -430,6 +430,50 @@ profile us extends base {
     );
 }
 
+/// A header written twice in a map of secrets (S0005) never shows its
+/// value in a quoted source line, whichever of the two entries is kept and
+/// whether the kept one is a literal or `env()`: each literal is a
+/// plain-text secret of its own (L0305), and masked.
+#[test]
+fn repeated_secret_headers_are_masked() {
+    let src = r#"
+abstract profile a {
+  bootstrapHeaders = { "Authorization" = "Bearer FIRSTKEPT1", "Authorization" = "Bearer SECONDDROPPED2" }
+}
+abstract profile b {
+  bootstrapHeaders = { "Authorization" = env("T"), "Authorization" = "Bearer SECONDDROPPED3" }
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let c = polc::compile(&sources, &Schema::builtin(), &MemoryHost::default());
+    let found: Vec<(&str, usize)> = c
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = d.primary_span().unwrap();
+            (
+                d.code.as_str(),
+                sources.file(span.file).line_col(span.start as usize).1,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("L0305", 42),
+            ("S0005", 63),
+            ("L0305", 81),
+            ("S0005", 52),
+            ("L0305", 70)
+        ]
+    );
+    let mut all = polc::render::human(&sources, &c.diagnostics, false);
+    all.push_str(&polc::render::json(&sources, &c.diagnostics));
+    for secret in ["FIRSTKEPT1", "SECONDDROPPED2", "SECONDDROPPED3"] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
+}
+
 /// A policy set large enough to be split across threads gives the same
 /// diagnostics and effective configurations with 1, 2 or 3 workers.
 #[test]

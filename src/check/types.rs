@@ -332,6 +332,28 @@ impl TextProblem<'_> {
     }
 }
 
+/// The secrets written in the values of an object entry's repeats (a key
+/// written twice, S0005), whichever entry was kept: `check` (the checks of
+/// the kept value) is run on each, and only its diagnostics about a secret
+/// in the source are kept, so that the source is masked. Their other
+/// problems are not reported: the value is never used.
+fn repeated_secrets(
+    repeated: &[Val],
+    check: impl Fn(&Val, &mut Diagnostics),
+    diags: &mut Diagnostics,
+) {
+    for v in repeated {
+        let mut found = Diagnostics::new();
+        check(v, &mut found);
+        diags.extend(
+            found
+                .into_sorted()
+                .into_iter()
+                .filter(|d| d.code.marks_secret()),
+        );
+    }
+}
+
 /// Checks `v` against `ty`, reporting into `diags`.
 pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics) {
     // Something other than an object where a map of secrets belongs (the
@@ -481,10 +503,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     );
                 }
                 let inner = ctx.child(Seg::Name(&f.name), *secret_values);
-                if *secret_values && matches!(f.value.kind, Value::Str(_) | Value::Template(_)) {
-                    diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
-                }
-                check_value(&f.value, values, &inner, diags);
+                let check = |v: &Val, diags: &mut Diagnostics| {
+                    if *secret_values && matches!(v.kind, Value::Str(_) | Value::Template(_)) {
+                        diags.push(plaintext_secret(&inner.path(), &f.name, v.span));
+                    }
+                    check_value(v, values, &inner, diags);
+                };
+                check(&f.value, diags);
+                repeated_secrets(&f.repeated, check, diags);
             }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {
@@ -503,11 +529,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                             ));
                         }
                         let inner = ctx.child(Seg::Name(&f.name), def.secret);
-                        if def.secret && matches!(f.value.kind, Value::Str(_) | Value::Template(_))
-                        {
-                            diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
-                        }
-                        check_value(&f.value, &def.ty, &inner, diags);
+                        let check = |v: &Val, diags: &mut Diagnostics| {
+                            if def.secret && matches!(v.kind, Value::Str(_) | Value::Template(_)) {
+                                diags.push(plaintext_secret(&inner.path(), &f.name, v.span));
+                            }
+                            check_value(v, &def.ty, &inner, diags);
+                        };
+                        check(&f.value, diags);
+                        repeated_secrets(&f.repeated, check, diags);
                     }
                     None if obj.open => {}
                     None => {
