@@ -400,7 +400,7 @@ fn check_effective<'a>(
                 }),
                 _ => None,
             };
-            types::duplicates(items, identity, false, &|| key.to_string(), &mut diags);
+            types::duplicates(items, identity, None, &|| key.to_string(), &mut diags);
         }
     }
     let lookup = rules::EffLookup { eff, ids: key_ids };

@@ -4,7 +4,7 @@ use super::format::{self, FormatError};
 use super::rules::{self, ObjectLookup};
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::schema::Schema;
-use crate::schema::model::{DeprecatedValue, Deprecation, TypeDef};
+use crate::schema::model::{DeprecatedValue, Deprecation, Format, TypeDef};
 use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::value::{Val, Value};
@@ -476,7 +476,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             duplicates(
                 elements,
                 identity.as_deref(),
-                *unique,
+                unique.then_some(&**items),
                 &|| ctx.path(),
                 diags,
             );
@@ -693,11 +693,12 @@ pub fn check_merged_object(v: &Val, ty: &TypeDef, schema: &Schema, diags: &mut D
 }
 
 /// Reports elements of one list that share an identity (or are equal, for
-/// unique lists). `path` names the list, for messages.
+/// unique lists: `unique` is then the type of the elements). `path` names
+/// the list, for messages.
 pub fn duplicates(
     elements: &[Val],
     identity: Option<&str>,
-    unique: bool,
+    unique: Option<&TypeDef>,
     path: &dyn Fn() -> String,
     diags: &mut Diagnostics,
 ) {
@@ -716,17 +717,37 @@ pub fn duplicates(
                     );
             continue;
         }
-        if unique && let Some(prev) = values.insert(e.display_plain(), e) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateIdentity,
-                    format!("`{}` lists the same value twice", path()),
-                )
-                .primary(e.span, "listed again here")
-                .secondary(prev.span, "first listed here")
-                .help("remove one of them"),
-            );
+        if let Some(items) = unique
+            && let Some(prev) = values.insert(unique_key(e, items), e)
+        {
+            let mut d = Diagnostic::new(
+                Code::DuplicateIdentity,
+                format!("`{}` lists the same value twice", path()),
+            )
+            .primary(e.span, "listed again here")
+            .secondary(prev.span, "first listed here")
+            .help("remove one of them");
+            if !e.same(prev) {
+                d = d.note("host names do not depend on case");
+            }
+            diags.push(d);
         }
+    }
+}
+
+/// What makes two elements of a list of unique `items` the same: their
+/// value, with host names (and host patterns) compared without case, as
+/// DNS compares them and as `polc egress` lists them.
+fn unique_key(e: &Val, items: &TypeDef) -> String {
+    match (items, &e.kind) {
+        (
+            TypeDef::String {
+                format: Some(Format::HostPattern | Format::Hostname),
+                ..
+            },
+            Value::Str(s),
+        ) => s.to_ascii_lowercase(),
+        _ => e.display_plain(),
     }
 }
 
