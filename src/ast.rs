@@ -217,6 +217,10 @@ pub struct ObjectEntry {
     pub key: Key,
     /// The entry value.
     pub value: Expr,
+    /// The values of later entries with the same key: reported (S0005) and
+    /// never used, but kept so that the checker finds the secrets written
+    /// in them, whose source must be masked like any other.
+    pub repeated: Vec<Expr>,
 }
 
 /// A string literal: `"..."` or `"""..."""`, split into literal text and

@@ -15,7 +15,9 @@
 //! plain HTTP to port 8080), a host entry may end in `:PORT`, and otherwise
 //! the rule's protocol gives the port (HTTPS 443, HTTP 80, SSH 22). A value
 //! that is `*` alone allows any host: it is no destination, and the part
-//! says so.
+//! says so. Host names do not depend on case (DNS): they are listed in
+//! lowercase, so `C.Example.COM` and `c.example.com` are one destination
+//! (the checker calls them the same value of a list of hosts, C0210).
 
 use crate::check::format::{host_of_authority, url_host};
 use crate::check::rules::{self, EffLookup, Lookup, ObjectLookup};
@@ -169,6 +171,27 @@ struct Found {
     any_host: bool,
 }
 
+impl Found {
+    /// Adds a destination, its host in lowercase (but for the names of
+    /// `<env:NAME>` placeholders, which are environment variables).
+    fn add(&mut self, host: &str, port: Option<u16>, protocol: Protocol) {
+        let mut folded = String::with_capacity(host.len());
+        let mut rest = host;
+        while let Some(i) = rest.find(ENV_PLACEHOLDER) {
+            folded.push_str(&rest[..i].to_ascii_lowercase());
+            let end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+            folded.push_str(&rest[i..end]);
+            rest = &rest[end..];
+        }
+        folded.push_str(&rest.to_ascii_lowercase());
+        self.endpoints.insert(Endpoint {
+            host: folded,
+            port,
+            protocol,
+        });
+    }
+}
+
 /// [`allowlist`] with a key resolver shared by many profiles (one per
 /// thread), which remembers the schema's paths.
 #[must_use]
@@ -265,11 +288,11 @@ fn expand<'s>(
 ) {
     let Some((path, want_host)) = &template.placeholder else {
         let (host, port) = split_port(&template.prefix);
-        out.endpoints.insert(Endpoint {
-            host: host.to_string(),
-            port: Some(port.unwrap_or(protocol.default_port())),
+        out.add(
+            host,
+            Some(port.unwrap_or(protocol.default_port())),
             protocol,
-        });
+        );
         return;
     };
     let Some((value, _)) = lookup.get(path) else {
@@ -284,20 +307,16 @@ fn expand<'s>(
             // Known only when the build reads the variable: the entry
             // names it, rather than leaving a host out unnoticed. A whole
             // host from the environment has a port that is not known here.
-            out.endpoints.insert(Endpoint {
-                host: wrap(&s),
-                port: (!whole).then(|| protocol.default_port()),
+            out.add(
+                &wrap(&s),
+                (!whole).then(|| protocol.default_port()),
                 protocol,
-            });
+            );
         } else if *want_host {
             let Some((host, port, protocol)) = url_destination(&s, protocol) else {
                 continue;
             };
-            out.endpoints.insert(Endpoint {
-                host: wrap(&host),
-                port: Some(port),
-                protocol,
-            });
+            out.add(&wrap(&host), Some(port), protocol);
         } else if s.is_empty() {
             continue;
         } else if whole && s == "*" {
@@ -308,11 +327,11 @@ fn expand<'s>(
             if host.is_empty() {
                 continue;
             }
-            out.endpoints.insert(Endpoint {
-                host: host.to_string(),
-                port: Some(port.unwrap_or(protocol.default_port())),
+            out.add(
+                host,
+                Some(port.unwrap_or(protocol.default_port())),
                 protocol,
-            });
+            );
         }
     }
 }

@@ -35,6 +35,7 @@ use crate::schema::Schema;
 use crate::schema::model::TypeDef;
 use crate::value::{is_ident, write_quoted};
 use serde_json::{Map, Value as Json};
+use std::collections::BTreeSet;
 
 /// What was found in the imported file.
 #[derive(Debug, Default)]
@@ -1010,17 +1011,75 @@ pub fn secret_env_name(key: &str) -> String {
 /// supported format carries as text the app reads.
 const ENV_MARK: &str = "\u{0}polc-env:";
 
+/// The secrets of one import: those replaced by `env()`, those left out,
+/// and the variable names given.
+#[derive(Default)]
+struct Secrets {
+    /// (path, variable) of every secret replaced by `env()`.
+    replaced: Vec<(String, String)>,
+    /// (path, what was expected) of every secret that is not a string, left
+    /// out: `env()` gives a string, so the import would turn a value the app
+    /// cannot read into one it can.
+    undecodable: Vec<(String, String)>,
+    /// Every variable name given so far in the import.
+    taken: BTreeSet<String>,
+}
+
+impl Secrets {
+    /// A variable name no other secret of the import has: `base`, or
+    /// `base_2`, `base_3`… (paths that differ only in characters a name
+    /// cannot hold, `X-Api-Key` and `X_Api_Key`, give one `base`; the
+    /// first in the file keeps it).
+    fn name(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut n = 1;
+        while self.taken.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+
+    /// A value in a secret position (a secret field, a value of a map of
+    /// secrets, of type `ty`): a string becomes an `env()` reference named
+    /// `at`; anything else but null is left out (`false`). A null stays, as
+    /// every null does.
+    fn take(
+        &mut self,
+        value: &mut Json,
+        ty: &TypeDef,
+        schema: &Schema,
+        at: &[String],
+        shown: &str,
+    ) -> bool {
+        match value {
+            Json::Null => true,
+            Json::String(_) => {
+                let var = self.name(at.join("_"));
+                *value = Json::String(format!("{ENV_MARK}{var}"));
+                self.replaced.push((shown.to_string(), var));
+                true
+            }
+            _ => {
+                let expected = crate::check::types::describe(ty, schema);
+                self.undecodable.push((shown.to_string(), expected));
+                false
+            }
+        }
+    }
+}
+
 /// Replaces every secret field inside `v` (a value of type `ty`) by an
 /// `env()` reference named after its path (`at`: the variable name's
-/// parts; `shown`: the path as messages show it), collecting
-/// (path, variable).
+/// parts; `shown`: the path as messages show it), into `secrets`.
 fn nested_secrets_to_env(
     v: &mut Json,
     ty: &TypeDef,
     schema: &Schema,
     at: &mut Vec<String>,
     shown: &mut String,
-    found: &mut Vec<(String, String)>,
+    secrets: &mut Secrets,
 ) {
     let upper = |part: &str| {
         secret_env_name(part)
@@ -1034,6 +1093,7 @@ fn nested_secrets_to_env(
             let Some(object) = schema.object_type(name) else {
                 return;
             };
+            let mut left_out = Vec::new();
             for (k, value) in map.iter_mut() {
                 let Some(field) = object.fields.iter().find(|f| &f.name == k) else {
                     continue;
@@ -1042,23 +1102,24 @@ fn nested_secrets_to_env(
                 shown.push('.');
                 shown.push_str(k);
                 at.push(upper(k));
-                if field.secret && !value.is_null() {
-                    let var = at.join("_");
-                    *value = Json::String(format!("{ENV_MARK}{var}"));
-                    found.push((shown.clone(), var));
+                if field.secret {
+                    if !secrets.take(value, &field.ty, schema, at, shown) {
+                        left_out.push(k.clone());
+                    }
                 } else {
-                    nested_secrets_to_env(value, &field.ty, schema, at, shown, found);
+                    nested_secrets_to_env(value, &field.ty, schema, at, shown, secrets);
                 }
                 at.pop();
                 shown.truncate(len);
             }
+            map.retain(|k, _| !left_out.contains(k));
         }
         (TypeDef::List { items, .. }, Json::Array(values)) => {
             for (i, value) in values.iter_mut().enumerate() {
                 let len = shown.len();
                 shown.push_str(&format!("[{i}]"));
                 at.push(i.to_string());
-                nested_secrets_to_env(value, items, schema, at, shown, found);
+                nested_secrets_to_env(value, items, schema, at, shown, secrets);
                 at.pop();
                 shown.truncate(len);
             }
@@ -1071,24 +1132,26 @@ fn nested_secrets_to_env(
             },
             Json::Object(map),
         ) => {
+            let mut left_out = Vec::new();
             for (k, value) in map.iter_mut() {
                 let len = shown.len();
                 shown.push_str(&format!("[{k:?}]"));
                 at.push(upper(k));
-                if *secret_values && !value.is_null() {
-                    let var = at.join("_");
-                    *value = Json::String(format!("{ENV_MARK}{var}"));
-                    found.push((shown.clone(), var));
+                if *secret_values {
+                    if !secrets.take(value, values, schema, at, shown) {
+                        left_out.push(k.clone());
+                    }
                 } else {
-                    nested_secrets_to_env(value, values, schema, at, shown, found);
+                    nested_secrets_to_env(value, values, schema, at, shown, secrets);
                 }
                 at.pop();
                 shown.truncate(len);
             }
+            map.retain(|k, _| !left_out.contains(k));
         }
         (TypeDef::Union { variants }, v) => {
             for variant in variants {
-                nested_secrets_to_env(v, variant, schema, at, shown, found);
+                nested_secrets_to_env(v, variant, schema, at, shown, secrets);
             }
         }
         _ => {}
@@ -1178,6 +1241,7 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
         );
     }
     let mut lines: Vec<(String, String)> = Vec::new();
+    let mut secrets = Secrets::default();
     let mut keys: Vec<&(String, Json)> = imported.values.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, raw) in keys {
@@ -1220,8 +1284,23 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
                 continue;
             }
         }
+        let undecodable = || {
+            Diagnostic::new(
+                Code::ImportUndecodableValue,
+                format!(
+                    "the value of `{}` cannot be read as {}; left out",
+                    def.name,
+                    crate::check::types::describe(&def.ty, schema)
+                ),
+            )
+            .help("the app would not read it either; fix it in the policy by hand")
+        };
         if def.secret {
-            let var = secret_env_name(&def.name);
+            if decode(raw, &def.ty).is_none() {
+                diagnostics.push(undecodable());
+                continue;
+            }
+            let var = secrets.name(secret_env_name(&def.name));
             diagnostics.push(
                 Diagnostic::new(
                     Code::ImportSecret,
@@ -1236,7 +1315,6 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
         }
         match decode(raw, &def.ty) {
             Some(mut v) => {
-                let mut found = Vec::new();
                 let mut at = vec![secret_env_name(&def.name)];
                 nested_secrets_to_env(
                     &mut v,
@@ -1244,9 +1322,18 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
                     schema,
                     &mut at,
                     &mut def.name.clone(),
-                    &mut found,
+                    &mut secrets,
                 );
-                for (path, var) in found {
+                for (path, expected) in std::mem::take(&mut secrets.undecodable) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::ImportUndecodableValue,
+                            format!("the secret `{path}` cannot be read as {expected}; left out"),
+                        )
+                        .help("a secret is imported as `env()`, which gives a string: set it in the policy by hand"),
+                    );
+                }
+                for (path, var) in std::mem::take(&mut secrets.replaced) {
                     diagnostics.push(
                         Diagnostic::new(
                             Code::ImportSecret,
@@ -1259,17 +1346,7 @@ pub fn to_policy(imported: &Imported, name: &str, schema: &Schema) -> ImportResu
                 }
                 lines.push((def.name.clone(), render(&v, 1)));
             }
-            None => diagnostics.push(
-                Diagnostic::new(
-                    Code::ImportUndecodableValue,
-                    format!(
-                        "the value of `{}` cannot be read as {}; left out",
-                        def.name,
-                        crate::check::types::describe(&def.ty, schema)
-                    ),
-                )
-                .help("the app would not read it either; fix it in the policy by hand"),
-            ),
+            None => diagnostics.push(undecodable()),
         }
     }
     let mut out = String::new();
@@ -1410,6 +1487,99 @@ mod tests {
                 && d.message
                     .contains("`managedMcpServers[0].oauth.clientSecret`")
         }));
+    }
+
+    /// Messages of the diagnostics of an import, as `code message`.
+    fn messages(result: &ImportResult) -> Vec<String> {
+        result
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.code.as_str(), d.message))
+            .collect()
+    }
+
+    #[test]
+    fn header_names_alike_in_a_variable_name_get_distinct_variables() {
+        let schema = Schema::builtin();
+        let headers = serde_json::json!({
+            "X-Api-Key": "first-1111", "X_Api_Key": "second-2222", "X-Api-Key_2": "third-3333"
+        });
+        let imported = Imported {
+            values: vec![("bootstrapHeaders".into(), headers)],
+            kind: "test",
+            ..Imported::default()
+        };
+        let result = to_policy(&imported, "p", &schema);
+        assert_eq!(
+            result.source,
+            "/// Imported from a test by polc.\n\
+             profile p {\n  \
+             bootstrapHeaders = {\n    \
+             X-Api-Key   = env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY\"),\n    \
+             X_Api_Key   = env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2\"),\n    \
+             X-Api-Key_2 = env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2_2\"),\n  \
+             }\n}\n"
+        );
+        assert_eq!(
+            messages(&result),
+            [
+                "I0504 the secret `bootstrapHeaders[\"X-Api-Key\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY\")`",
+                "I0504 the secret `bootstrapHeaders[\"X_Api_Key\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2\")`",
+                "I0504 the secret `bootstrapHeaders[\"X-Api-Key_2\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2_2\")`",
+            ]
+        );
+    }
+
+    /// `env()` gives a string: a secret that is not one (a number, an
+    /// object, at the top level, in a header map or in a secret field) is
+    /// reported and left out, never quoted, never turned into `env()`.
+    #[test]
+    fn secrets_that_are_not_strings_are_left_out() {
+        let schema = Schema::builtin();
+        let imported = Imported {
+            values: vec![
+                ("inferenceGatewayApiKey".into(), serde_json::json!(12345)),
+                (
+                    "bootstrapHeaders".into(),
+                    serde_json::json!({ "X-N": 67890, "X-O": { "token": "nested-4444" }, "X-S": "kept-5555" }),
+                ),
+                (
+                    "managedMcpServers".into(),
+                    serde_json::json!([{
+                        "name": "box", "transport": "http", "url": "https://mcp.example.com/box",
+                        "oauth": { "clientId": "id", "clientSecret": ["list-6666"], "authorizationServer": ["https://auth.example.com"] }
+                    }]),
+                ),
+            ],
+            kind: "test",
+            ..Imported::default()
+        };
+        let result = to_policy(&imported, "p", &schema);
+        assert_eq!(
+            messages(&result),
+            [
+                "I0503 the secret `bootstrapHeaders[\"X-N\"]` cannot be read as a string; left out",
+                "I0503 the secret `bootstrapHeaders[\"X-O\"]` cannot be read as a string; left out",
+                "I0504 the secret `bootstrapHeaders[\"X-S\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__S\")`",
+                "I0503 the value of `inferenceGatewayApiKey` cannot be read as a string; left out",
+                "I0503 the secret `managedMcpServers[0].oauth.clientSecret` cannot be read as a string; left out",
+            ]
+        );
+        for value in ["12345", "67890", "nested-4444", "kept-5555", "list-6666"] {
+            assert!(!result.source.contains(value), "{}", result.source);
+        }
+        assert!(
+            result
+                .source
+                .contains(r#"bootstrapHeaders = { X-S = env("POLC_BOOTSTRAP_HEADERS_X__S") }"#),
+            "{}",
+            result.source
+        );
+        assert!(
+            result.source.contains(r#"oauth     = { clientId = "id", authorizationServer = ["https://auth.example.com"] }"#),
+            "{}",
+            result.source
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod suggest;
 pub mod syntax;
 pub mod value;
 
-use diag::{Code, Diagnostic, Diagnostics};
+use diag::{Diagnostic, Diagnostics};
 use resolve::Resolved;
 use source::SourceSet;
 use span::Span;
@@ -141,7 +141,7 @@ pub fn compile(sources: &SourceSet, schema: &schema::Schema, host: &dyn host::Ho
 pub fn secret_spans(diagnostics: &[Diagnostic]) -> Vec<Span> {
     let mut spans: Vec<Span> = diagnostics
         .iter()
-        .filter(|d| matches!(d.code, Code::PlaintextSecret | Code::CredentialsInUrl))
+        .filter(|d| d.code.marks_secret())
         .filter_map(Diagnostic::primary_span)
         .collect();
     spans.sort();

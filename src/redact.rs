@@ -12,10 +12,15 @@
 //!   value (it is shown as `<env:NAME>`);
 //! - JSON read from a device ([`serde_json::Value`]), for `polc effective`:
 //!   every secret becomes `"<redacted>"`.
+//!
+//! A string where the schema expects a URL keeps its text, but not the
+//! password of `user:password@` ([`mask_url_credentials`]): such a URL is
+//! an error (C0206), and the error must not spread the password further.
 
+use crate::check::format::url_userinfo;
 use crate::schema::Schema;
 use crate::schema::model::{KeyDef, TypeDef};
-use crate::value::{Field, Val, Value};
+use crate::value::{Field, TemplatePart, Val, Value};
 use serde_json::Value as Json;
 
 /// What a secret value is replaced by.
@@ -40,6 +45,36 @@ pub trait Redact: Sized {
 
     /// Whether the value is an object (or map).
     fn is_object(&self) -> bool;
+
+    /// The value with the user information of a URL masked
+    /// ([`mask_url_credentials`]), if it is a string; otherwise the value
+    /// unchanged.
+    #[must_use]
+    fn mask_url(self) -> Self;
+}
+
+/// `text` with the user information of a URL masked, when it has some:
+/// `https://user:<redacted>@host` (the user name is kept when a password
+/// follows it), `https://<redacted>@host` (a user name alone is often a
+/// token). `None` when there is nothing to mask.
+#[must_use]
+pub fn mask_url_credentials(text: &str) -> Option<String> {
+    let hidden = url_secret(text)?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..hidden.start]);
+    out.push_str(REDACTED);
+    out.push_str(&text[hidden.end..]);
+    Some(out)
+}
+
+/// The part of a URL's user information that [`mask_url_credentials`]
+/// hides: the password, or the whole user information when it has none.
+fn url_secret(text: &str) -> Option<std::ops::Range<usize>> {
+    let userinfo = url_userinfo(text)?;
+    let kept = text[userinfo.clone()]
+        .split_once(':')
+        .map_or(0, |(user, _)| user.len() + 1);
+    Some(userinfo.start + kept..userinfo.end)
 }
 
 /// Replaces the value of every secret field inside `v` (a value of type
@@ -75,6 +110,9 @@ pub fn redact<V: Redact>(v: V, ty: &TypeDef, schema: &Schema) -> V {
         TypeDef::Union { variants } => variants
             .iter()
             .fold(v, |v, variant| redact(v, variant, schema)),
+        TypeDef::String {
+            format: Some(f), ..
+        } if f.is_url() => v.mask_url(),
         _ => v,
     }
 }
@@ -189,6 +227,13 @@ impl Redact for Json {
             v => v,
         }
     }
+
+    fn mask_url(self) -> Self {
+        match self {
+            Json::String(s) => Json::String(mask_url_credentials(&s).unwrap_or(s)),
+            v => v,
+        }
+    }
 }
 
 impl Redact for Val {
@@ -223,11 +268,38 @@ impl Redact for Val {
                             name: e.name.clone(),
                             name_span: e.name_span,
                             value: f(&e.name, e.value.clone()),
+                            repeated: Vec::new(),
                         })
                         .collect(),
                 ),
                 self.span,
             ),
+            _ => self,
+        }
+    }
+
+    fn mask_url(self) -> Self {
+        match &self.kind {
+            Value::Str(s) => match mask_url_credentials(s) {
+                Some(masked) => Val::new(Value::Str(masked.into()), self.span),
+                None => self,
+            },
+            // Values are shown bound to their profile (`show`, `trace`,
+            // `diff`); a template shown as written would lose its
+            // `${profile}` rather than keep a password.
+            Value::Template(parts) => {
+                let text: String = parts
+                    .iter()
+                    .map(|p| match p {
+                        TemplatePart::Lit(t) => t.as_str(),
+                        TemplatePart::Profile => "${profile}",
+                    })
+                    .collect();
+                match mask_url_credentials(&text) {
+                    Some(masked) => Val::new(Value::Str(masked.into()), self.span),
+                    None => self,
+                }
+            }
             _ => self,
         }
     }
@@ -238,6 +310,46 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn url_credentials_are_masked() {
+        assert_eq!(
+            mask_url_credentials("https://user:pw@gw.example:8443/v1?a=b@c").as_deref(),
+            Some("https://user:<redacted>@gw.example:8443/v1?a=b@c")
+        );
+        // The last `@` of the authority ends the user information.
+        assert_eq!(
+            mask_url_credentials("http://u:p@ss@proxy.example").as_deref(),
+            Some("http://u:<redacted>@proxy.example")
+        );
+        assert_eq!(
+            mask_url_credentials("https://ghp_token@github.com/o/r").as_deref(),
+            Some("https://<redacted>@github.com/o/r")
+        );
+        assert_eq!(
+            mask_url_credentials("https://:pw@h.example").as_deref(),
+            Some("https://:<redacted>@h.example")
+        );
+        assert_eq!(mask_url_credentials("https://gw.example/a@b"), None);
+        assert_eq!(mask_url_credentials("user@example.com"), None);
+        // A template (never shown as written today) keeps no password either.
+        let span = crate::span::Span::new(crate::source::FileId(0), 0, 0);
+        let template = Val::new(
+            Value::Template(
+                vec![
+                    TemplatePart::Lit("https://".into()),
+                    TemplatePart::Profile,
+                    TemplatePart::Lit(":pw@gw.example".into()),
+                ]
+                .into(),
+            ),
+            span,
+        );
+        assert_eq!(
+            template.mask_url().display_plain(),
+            r#""https://\${profile}:<redacted>@gw.example""#
+        );
+    }
 
     #[test]
     fn secret_fields_are_redacted_at_any_depth() {

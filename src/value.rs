@@ -57,6 +57,11 @@ pub struct Field {
     pub name_span: Span,
     /// The value.
     pub value: Val,
+    /// The values of later entries of the object literal with the same key
+    /// (an error, S0005), never used: the checker looks for secrets in them
+    /// only, so that their source is masked. Values derived from this one
+    /// (bound, redacted, read from the environment) have none.
+    pub repeated: Vec<Val>,
 }
 
 impl Val {
@@ -110,6 +115,7 @@ impl Val {
                         name: f.name.clone(),
                         name_span: f.name_span,
                         value: f.value.bind_profile(profile),
+                        repeated: Vec::new(),
                     })
                     .collect(),
             ),

@@ -1190,3 +1190,66 @@ fn concurrent_builds_into_one_directory_take_turns() {
     assert_eq!(siblings, ["dist"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// A character a format cannot hold, written in the policy, is `polc
+/// check`'s error (a pre-commit hook finds it), at the string; `polc build`
+/// refuses with that one error, not a second one of its own.
+#[test]
+fn an_unrepresentable_literal_is_found_by_check_and_reported_once() {
+    let base = temp("unrepresentable");
+    std::fs::write(
+        base.join("p.policy"),
+        "profile p {\n  meta {\n    identifier = \"com.example.p\"\n    formats    = [\"reg\"]\n  }\n  \
+         deploymentDisplayName = \"Acme\\u{0}Claude\"\n}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = polc(&["check", base.to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let shown = format!("{}/p.policy", base.display());
+    let expected = format!(
+        "error[B0404]: `deploymentDisplayName` has a U+0000 character, which a .reg cannot hold\n  \
+         ┌─ {shown}:6:27\n  │\n\
+         6 │   deploymentDisplayName = \"Acme\\u{{0}}Claude\"\n  \
+         │                           ^^^^^^^^^^^^^^^^^ U+0000 here\n  │\n  \
+         = help: a registry string (REG_SZ) ends at its first U+0000, so the app would read only what comes before it; remove it, or leave `reg` out of `meta.formats`\n\n\
+         1 error\n"
+    );
+    assert_eq!(stdout + &stderr, expected);
+    let out = base.join("dist");
+    let (code, _, stderr) = polc(
+        &["build", base.to_str().unwrap(), "-o", out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, format!("{expected}error: nothing was written\n"));
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// A value read with `env()` that a format cannot hold is the build's
+/// error, at the `env()` reference, without the value (U+0000 cannot be in
+/// a process's environment, so the host here is the library's).
+#[test]
+fn an_unrepresentable_env_value_is_found_by_the_build() {
+    let src = "profile p {\n  meta {\n    identifier = \"com.example.p\"\n    formats    = [\"reg\"]\n  }\n  \
+               deploymentDisplayName = env(\"TITLE\")\n}\n";
+    let sources = polc::source::SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = polc::schema::Schema::builtin();
+    let mut host = polc::host::MemoryHost::default();
+    host.env.insert("TITLE".into(), "SECRET\u{0}TITLE".into());
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let errors = polc::emit::build::build(&c, &schema, &host).unwrap_err();
+    let text = polc::render::human(&sources, &errors, false);
+    assert_eq!(
+        text,
+        "error[B0404]: `deploymentDisplayName` has a U+0000 character, which a .reg cannot hold\n  \
+         ┌─ p.policy:6:27\n  │\n\
+         6 │   deploymentDisplayName = env(\"TITLE\")\n  \
+         │                           ^^^^^^^^^^^^ U+0000 here\n  │\n  \
+         = note: read from environment variable `TITLE`, whose value is not shown\n  \
+         = note: needed to build profile `p`\n  \
+         = help: a registry string (REG_SZ) ends at its first U+0000, so the app would read only what comes before it; remove it, or leave `reg` out of `meta.formats`\n\n\
+         1 error\n"
+    );
+}

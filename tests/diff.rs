@@ -870,3 +870,55 @@ fn typed_env_values_do_not_stop_artifact_comparison() {
         ]
     );
 }
+
+/// A URL's password (an error, C0206, on both sides) never appears in any
+/// format, on stdout or in the diagnostics on stderr: the URL is shown with
+/// `<redacted>` in its place, and a changed password is detected, not shown.
+#[test]
+fn url_passwords_are_never_shown() {
+    const PASSWORDS: [&str; 2] = ["URL-OLD-PASSWORD-7777", "URL-NEW-PASSWORD-8888"];
+    let dir = scratch("url-passwords");
+    for (side, password) in [("old", PASSWORDS[0]), ("new", PASSWORDS[1])] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        std::fs::write(
+            dir.join(side).join("p.policy"),
+            lit_profile(
+                "lit",
+                &format!("  otlpEndpoint = \"https://otel:{password}@otel.example:4318\"\n"),
+            ),
+        )
+        .unwrap();
+    }
+    for format in ["human", "json", "markdown"] {
+        let run = polc_in(&dir, &["diff", "old", "new", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        for text in [&run.stdout, &run.stderr] {
+            for password in PASSWORDS {
+                assert!(
+                    !text.contains(password),
+                    "{format} shows {password}:\n{text}"
+                );
+            }
+        }
+        assert!(run.stderr.contains("C0206"), "{}", run.stderr);
+        if format != "json" {
+            assert!(
+                run.stdout.contains("changed, not shown"),
+                "{format}:\n{}",
+                run.stdout
+            );
+        }
+    }
+    let run = polc_in(&dir, &["diff", "old", "new", "--format", "json"]);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        profile(&diff, "lit")["keys"],
+        json!([{
+            "key": "otlpEndpoint",
+            "change": "changed",
+            "before": "https://otel:<redacted>@otel.example:4318",
+            "after": "https://otel:<redacted>@otel.example:4318"
+        }])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -816,6 +816,36 @@ fn secrets_are_redacted_in_every_format() {
     assert_eq!(oauth["clientId"], "acme");
 }
 
+/// A URL read from a device keeps its text but not the password of its
+/// `user:password@` (the app would reject it; `effective` must not print
+/// it either), at the top level and inside a value.
+#[test]
+fn url_passwords_are_masked_in_every_format() {
+    let linux = write(
+        "url-credentials/managed-settings.json",
+        br#"{
+  "inferenceProvider": "gateway",
+  "inferenceGatewayBaseUrl": "https://user:DEVICEPASSWORD1@gw.example",
+  "managedMcpServers": [{ "name": "j", "transport": "http", "url": "https://DEVICETOKEN2@mcp.example/j" }]
+}"#,
+    );
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["effective", "--linux", &linux, "--format", format]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stdout.contains("DEVICEPASSWORD1"), "{format}:\n{stdout}");
+        assert!(!stdout.contains("DEVICETOKEN2"), "{format}:\n{stdout}");
+    }
+    let e = effective(&["--linux", &linux]);
+    assert_eq!(
+        value_of(&e, "inferenceGatewayBaseUrl"),
+        "https://user:<redacted>@gw.example"
+    );
+    assert_eq!(
+        value_of(&e, "managedMcpServers")[0]["url"],
+        "https://<redacted>@mcp.example/j"
+    );
+}
+
 #[test]
 fn unreadable_inputs_exit_with_2() {
     let cases: Vec<Vec<String>> = vec![

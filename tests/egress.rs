@@ -437,3 +437,40 @@ fn a_host_read_with_env_has_no_known_port() {
         "a whole URL read with env(): its port is not known either"
     );
 }
+
+/// Host names do not depend on case (DNS): every host is listed in
+/// lowercase, so one host written in two cases in two settings is one
+/// destination, in the text and in the JSON `hosts`; the name of an
+/// environment variable keeps its case.
+#[test]
+fn hosts_are_listed_in_lowercase_once() {
+    let list = allowlist(
+        r#"
+  coworkEgressAllowedHosts = ["C.Example.COM", "*.Corp.Example:8443"]
+  sshHostAllowlist         = ["Build.Example"]
+  managedMcpServers        = [{ name = "c", transport = "http", url = "https://c.example.com/mcp" }]
+  otlpEndpoint             = env("Otlp_Url")
+"#,
+    );
+    assert_eq!(
+        block(&list, "Agent sandbox"),
+        "# Agent sandbox (required by coworkEgressAllowedHosts)\n\
+         # Hosts the agent may reach; the perimeter must allow them too.\n\
+         *.corp.example:8443\n\
+         c.example.com\n"
+    );
+    assert_eq!(
+        json_group(&list, "SSH")["parts"][0]["endpoints"],
+        json!(["ssh://build.example:22"])
+    );
+    assert_eq!(
+        json(&list)["hosts"],
+        json!([
+            "*.corp.example:8443",
+            "<env:Otlp_Url>",
+            "c.example.com",
+            "downloads.claude.ai",
+            "llm.acme.example"
+        ])
+    );
+}

@@ -883,9 +883,11 @@ fn profile_manifest_is_valid() {
 }
 
 /// Checks, with Python's `re`, that every integer pattern matches exactly
-/// the decimal integers of the key's range, and that defaults match.
-/// `dir`: the caller's own scratch directory (tests run in parallel, so a
-/// shared one would be removed under another test's feet).
+/// the decimal integers of the key's range, every decimal-number pattern
+/// exactly the decimal numbers of its range (an excluded minimum
+/// excluded), and that defaults match. `dir`: the caller's own scratch
+/// directory (tests run in parallel, so a shared one would be removed
+/// under another test's feet).
 fn assert_patterns_agree_with_values<'a>(
     patterns: impl Iterator<Item = (&'a str, &'a str, Option<&'a Json>)>,
     schema: &Schema,
@@ -899,12 +901,26 @@ fn assert_patterns_agree_with_values<'a>(
             _ => (None, None),
         };
         let integer = matches!(def.ty, TypeDef::Integer { .. });
+        let number = match def.ty {
+            TypeDef::Number {
+                min,
+                exclusive_min,
+                max,
+            } => json!({ "min": min, "exclusive_min": exclusive_min, "max": max }),
+            _ => Json::Null,
+        };
         cases.push(json!({
-            "name": name, "pattern": pattern, "integer": integer,
+            "name": name, "pattern": pattern, "integer": integer, "number": number,
             "min": min, "max": max, "default": default,
         }));
     }
     assert!(cases.iter().filter(|c| c["integer"] == true).count() >= 5);
+    assert!(
+        cases
+            .iter()
+            .any(|c| c["number"]["exclusive_min"] == true && c["number"]["max"].is_number()),
+        "no number key with an excluded minimum and a maximum to check"
+    );
     let script = r#"
 import json, re, sys
 problems = []
@@ -913,6 +929,20 @@ for c in json.loads(open(sys.argv[1]).read()):
     ok = lambda s: r.search(s) is not None
     if c["default"] is not None and not ok(c["default"]):
         problems.append(f'{c["name"]}: default {c["default"]!r} does not match')
+    if c["number"] is not None:
+        n = c["number"]
+        def inside(x):
+            if n["min"] is not None and (x <= n["min"] if n["exclusive_min"] else x < n["min"]):
+                return False
+            return n["max"] is None or x <= n["max"]
+        decimals = ["0", "0.0", "0.00", "0.001", "0.5", "0.85", "0.999", "1", "1.0", "1.00",
+                    "1.000001", "1.5", "2", "10", "-0.5", "-1"]
+        for s in decimals:
+            if ok(s) != inside(float(s)):
+                problems.append(f'{c["name"]}: {s} wrongly {"accepted" if ok(s) else "rejected"}')
+        for s in ["", ".5", "1.", "00.5", "+0.5", " 0.5", "0.5 ", "0,5", "true"]:
+            if ok(s):
+                problems.append(f'{c["name"]}: {s!r} accepted')
     if not c["integer"]:
         continue
     lo, hi = c["min"], c["max"]
@@ -1068,6 +1098,10 @@ fn jamf_manifest_is_valid_and_validates_values() {
         json!({"inferenceCustomHeaders": "[\"X-A: b\"]"}),
         json!({"deploymentOrganizationUuid": "{6f1c2a9e-3b7d-4c8e-9a51-2d4e8f0b7c63}"}),
         json!({"inferenceGatewayBaseUrl": "ftp://llm.example.com"}),
+        // Greater than 0 and at most 1.
+        json!({"inferenceModelPricingMultiplier": "0"}),
+        json!({"inferenceModelPricingMultiplier": "0.0"}),
+        json!({"inferenceModelPricingMultiplier": "1.5"}),
     ];
     for (i, b) in bad.iter().enumerate() {
         let path = write(&dir, &format!("bad{i}.json"), b.to_string().as_bytes());
@@ -1077,6 +1111,17 @@ fn jamf_manifest_is_valid_and_validates_values() {
             path.as_os_str(),
         ]);
         assert!(!ok, "accepted a bad value {b}:\n{out}");
+    }
+    // And the edges of a range with an excluded minimum are accepted.
+    for (i, good) in ["0.85", "0.001", "1", "1.0"].iter().enumerate() {
+        let value = json!({ "inferenceModelPricingMultiplier": good });
+        let path = write(&dir, &format!("good{i}.json"), value.to_string().as_bytes());
+        let (ok, out) = check_jsonschema(&[
+            "--schemafile".as_ref(),
+            manifest_path.as_os_str(),
+            path.as_os_str(),
+        ]);
+        assert!(ok, "rejected a good value {value}:\n{out}");
     }
 }
 

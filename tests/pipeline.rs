@@ -314,6 +314,166 @@ profile lit extends base {
     assert!(trace.contains("Authorization = <env:HDR_TOKEN>"), "{trace}");
 }
 
+/// A URL with `user:password@` is an error (C0206), and its password is
+/// never printed: not in the quoted source line or the message of any
+/// diagnostic (an `ftp://` URL with a password is also the wrong scheme),
+/// and not by `show` or `trace`, which keep the rest of the URL. The user
+/// name is kept when a password follows it; a user name alone (often a
+/// token) is hidden. A `${profile}` template is masked once bound.
+#[test]
+fn url_passwords_are_never_printed() {
+    let src = r#"
+abstract profile base {
+  inferenceProvider       = "gateway"
+  inferenceGatewayBaseUrl = "https://user:URLPASSWORD1@gw.example/v1"
+  inferenceGatewayApiKey  = env("K")
+  otlpEndpoint            = "https://${profile}:URLPASSWORD2@otel.example:4318"
+  managedMcpServers       = [{ name = "jira", transport = "http", url = "https://URLTOKEN3@mcp.example/jira" }]
+  bootstrapUrl            = "ftp://ops:URLPASSWORD4@boot.example/b"
+  meta { identifier = "com.acme.${profile}" }
+}
+profile us extends base {
+  managedMcpServers += { name = "wiki", transport = "http", url = "https://w:URLPASSWORD5@mcp.example/wiki" }
+}
+"#;
+    const PASSWORDS: [&str; 5] = [
+        "URLPASSWORD1",
+        "URLPASSWORD2",
+        "URLTOKEN3",
+        "URLPASSWORD4",
+        "URLPASSWORD5",
+    ];
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = Schema::builtin();
+    let c = polc::compile(&sources, &schema, &MemoryHost::default());
+    let codes: Vec<(&str, &str)> = c
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.code, Code::CredentialsInUrl | Code::InvalidFormat))
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (
+                "C0206",
+                "the URL of `inferenceGatewayBaseUrl` embeds credentials"
+            ),
+            (
+                "C0206",
+                "the URL of `managedMcpServers[0].url` embeds credentials"
+            ),
+            (
+                "C0205",
+                "`ftp://ops:<redacted>@boot.example/b` is not a valid value of `bootstrapUrl`"
+            ),
+            ("C0206", "the URL of `bootstrapUrl` embeds credentials"),
+            (
+                "C0206",
+                "the URL of `managedMcpServers.url` embeds credentials"
+            ),
+        ]
+    );
+    let us = c.resolved.find("us").unwrap();
+    let base = c.resolved.find("base").unwrap();
+    let mut all = polc::render::human(&sources, &c.diagnostics, false);
+    all.push_str(&polc::render::json(&sources, &c.diagnostics));
+    for id in [us, base] {
+        all.push_str(&polc::inspect::show_text(
+            &c.resolved,
+            id,
+            &schema,
+            &sources,
+        ));
+        all.push_str(&polc::inspect::show_json(&c.resolved, id, &schema).to_string());
+        for key in [
+            "inferenceGatewayBaseUrl",
+            "otlpEndpoint",
+            "managedMcpServers",
+            "bootstrapUrl",
+        ] {
+            all.push_str(&polc::inspect::trace_text(
+                &c.resolved,
+                id,
+                key,
+                &schema,
+                &sources,
+            ));
+        }
+    }
+    for password in PASSWORDS {
+        assert!(!all.contains(password), "{password} printed:\n{all}");
+    }
+    let shown = polc::inspect::show_json(&c.resolved, us, &schema);
+    assert_eq!(
+        shown["inferenceGatewayBaseUrl"],
+        "https://user:<redacted>@gw.example/v1"
+    );
+    assert_eq!(
+        shown["otlpEndpoint"],
+        "https://us:<redacted>@otel.example:4318"
+    );
+    assert_eq!(shown["bootstrapUrl"], "ftp://ops:<redacted>@boot.example/b");
+    assert_eq!(
+        shown["managedMcpServers"],
+        serde_json::json!([
+            { "name": "jira", "transport": "http", "url": "https://<redacted>@mcp.example/jira" },
+            { "name": "wiki", "transport": "http", "url": "https://w:<redacted>@mcp.example/wiki" }
+        ])
+    );
+    // The statements, as `trace` lists them: the `+=` element is masked as
+    // an element.
+    let trace = polc::inspect::trace_text(&c.resolved, us, "managedMcpServers", &schema, &sources);
+    assert!(
+        trace.contains(r#"managedMcpServers += { name = "wiki", transport = "http", url = "https://w:<redacted>@mcp.example/wiki" }"#),
+        "{trace}"
+    );
+}
+
+/// A header written twice in a map of secrets (S0005) never shows its
+/// value in a quoted source line, whichever of the two entries is kept and
+/// whether the kept one is a literal or `env()`: each literal is a
+/// plain-text secret of its own (L0305), and masked.
+#[test]
+fn repeated_secret_headers_are_masked() {
+    let src = r#"
+abstract profile a {
+  bootstrapHeaders = { "Authorization" = "Bearer FIRSTKEPT1", "Authorization" = "Bearer SECONDDROPPED2" }
+}
+abstract profile b {
+  bootstrapHeaders = { "Authorization" = env("T"), "Authorization" = "Bearer SECONDDROPPED3" }
+}
+"#;
+    let sources = SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let c = polc::compile(&sources, &Schema::builtin(), &MemoryHost::default());
+    let found: Vec<(&str, usize)> = c
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = d.primary_span().unwrap();
+            (
+                d.code.as_str(),
+                sources.file(span.file).line_col(span.start as usize).1,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("L0305", 42),
+            ("S0005", 63),
+            ("L0305", 81),
+            ("S0005", 52),
+            ("L0305", 70)
+        ]
+    );
+    let mut all = polc::render::human(&sources, &c.diagnostics, false);
+    all.push_str(&polc::render::json(&sources, &c.diagnostics));
+    for secret in ["FIRSTKEPT1", "SECONDDROPPED2", "SECONDDROPPED3"] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
+}
+
 /// A policy set large enough to be split across threads gives the same
 /// diagnostics and effective configurations with 1, 2 or 3 workers.
 #[test]

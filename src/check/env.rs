@@ -323,6 +323,7 @@ fn with_env(v: &Val, host: &dyn Host) -> Option<Val> {
                         name: f.name.clone(),
                         name_span: f.name_span,
                         value: r.unwrap_or_else(|| f.value.clone()),
+                        repeated: Vec::new(),
                     })
                     .collect(),
             )

@@ -24,6 +24,7 @@ pub mod meta;
 pub mod registry;
 pub mod rules;
 pub mod types;
+pub mod unrepresentable;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::resolve::{EffValue, Effective, Op, ProfileId, Resolved, Statement};
@@ -400,7 +401,7 @@ fn check_effective<'a>(
                 }),
                 _ => None,
             };
-            types::duplicates(items, identity, false, &|| key.to_string(), &mut diags);
+            types::duplicates(items, identity, None, &|| key.to_string(), &mut diags);
         }
     }
     let lookup = rules::EffLookup { eff, ids: key_ids };
@@ -427,7 +428,24 @@ fn check_effective<'a>(
         if let Some(b) = &boot {
             bootstrap::check_fetched(b, &decl.name, decl.name_span, &mut diags);
         }
-        if wants_reg(by_name(FORMATS)) {
+        let formats: Vec<unrepresentable::Format> = unrepresentable::Format::ALL
+            .into_iter()
+            .filter(|f| wants(by_name(FORMATS), f.name()))
+            .collect();
+        if !formats.is_empty() {
+            let device_keys: Vec<(&KeyDef, &EffValue)> = eff
+                .iter_ids()
+                .filter_map(|(key_id, key, ev)| {
+                    if key.starts_with(crate::resolve::META_PREFIX) {
+                        return None;
+                    }
+                    let def = env.defs.get(key_id as usize).copied().flatten()?;
+                    bootstrap::in_device_profile(def, bootstrap_delivery).then_some((def, ev))
+                })
+                .collect();
+            unrepresentable::check(eff, &device_keys, &formats, &mut diags);
+        }
+        if wants(by_name(FORMATS), "reg") {
             registry::check(
                 eff,
                 env.case_groups,
@@ -488,12 +506,12 @@ fn newer_than_fleet(
     diags.push(d.help(help));
 }
 
-/// Whether `meta.formats` includes the `.reg` (as the build reads it: all
+/// Whether `meta.formats` includes `format` (as the build reads it: all
 /// formats unless it is a list).
-fn wants_reg(formats: Option<&EffValue>) -> bool {
+fn wants(formats: Option<&EffValue>, format: &str) -> bool {
     formats
         .and_then(|ev| ev.value.as_list())
-        .is_none_or(|items| items.iter().any(|v| v.as_str() == Some("reg")))
+        .is_none_or(|items| items.iter().any(|v| v.as_str() == Some(format)))
 }
 
 /// Compares dotted version numbers numerically: whether `a < b`.

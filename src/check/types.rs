@@ -4,7 +4,7 @@ use super::format::{self, FormatError};
 use super::rules::{self, ObjectLookup};
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::schema::Schema;
-use crate::schema::model::{DeprecatedValue, Deprecation, TypeDef};
+use crate::schema::model::{DeprecatedValue, Deprecation, Format, TypeDef};
 use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::value::{Val, Value};
@@ -218,7 +218,14 @@ pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
         match format::check(*f, text) {
             Ok(()) => {}
             Err(FormatError::Credentials) => problems.push(TextProblem::Credentials),
-            Err(FormatError::Invalid(expected)) => problems.push(TextProblem::Format(expected)),
+            Err(FormatError::Invalid(expected)) => {
+                // A URL that is wrong in another way (its scheme) may carry
+                // a password all the same: said, so that it is masked.
+                if f.is_url() && format::url_userinfo(text).is_some() {
+                    problems.push(TextProblem::Credentials);
+                }
+                problems.push(TextProblem::Format(expected));
+            }
         }
     }
     problems
@@ -244,14 +251,16 @@ impl TextProblem<'_> {
     }
 
     /// The checker's diagnostic for the literal `text` at `span`; the text
-    /// is quoted only where `ctx` is not a secret.
+    /// is quoted only where `ctx` is not a secret, and without the password
+    /// of a URL.
     #[must_use]
     pub fn literal(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
         let shown = || {
             if ctx.secret {
                 "this value".to_string()
             } else {
-                format!("`{text}`")
+                let masked = crate::redact::mask_url_credentials(text);
+                format!("`{}`", masked.as_deref().unwrap_or(text))
             }
         };
         match self {
@@ -320,6 +329,28 @@ impl TextProblem<'_> {
             .primary(span, format!("expected {expected}"))
             .help(format!("`{}` takes {expected}", ctx.path())),
         }
+    }
+}
+
+/// The secrets written in the values of an object entry's repeats (a key
+/// written twice, S0005), whichever entry was kept: `check` (the checks of
+/// the kept value) is run on each, and only its diagnostics about a secret
+/// in the source are kept, so that the source is masked. Their other
+/// problems are not reported: the value is never used.
+fn repeated_secrets(
+    repeated: &[Val],
+    check: impl Fn(&Val, &mut Diagnostics),
+    diags: &mut Diagnostics,
+) {
+    for v in repeated {
+        let mut found = Diagnostics::new();
+        check(v, &mut found);
+        diags.extend(
+            found
+                .into_sorted()
+                .into_iter()
+                .filter(|d| d.code.marks_secret()),
+        );
     }
 }
 
@@ -445,7 +476,7 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             duplicates(
                 elements,
                 identity.as_deref(),
-                *unique,
+                unique.then_some(&**items),
                 &|| ctx.path(),
                 diags,
             );
@@ -472,10 +503,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                     );
                 }
                 let inner = ctx.child(Seg::Name(&f.name), *secret_values);
-                if *secret_values && matches!(f.value.kind, Value::Str(_) | Value::Template(_)) {
-                    diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
-                }
-                check_value(&f.value, values, &inner, diags);
+                let check = |v: &Val, diags: &mut Diagnostics| {
+                    if *secret_values && matches!(v.kind, Value::Str(_) | Value::Template(_)) {
+                        diags.push(plaintext_secret(&inner.path(), &f.name, v.span));
+                    }
+                    check_value(v, values, &inner, diags);
+                };
+                check(&f.value, diags);
+                repeated_secrets(&f.repeated, check, diags);
             }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {
@@ -494,11 +529,14 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                             ));
                         }
                         let inner = ctx.child(Seg::Name(&f.name), def.secret);
-                        if def.secret && matches!(f.value.kind, Value::Str(_) | Value::Template(_))
-                        {
-                            diags.push(plaintext_secret(&inner.path(), &f.name, f.value.span));
-                        }
-                        check_value(&f.value, &def.ty, &inner, diags);
+                        let check = |v: &Val, diags: &mut Diagnostics| {
+                            if def.secret && matches!(v.kind, Value::Str(_) | Value::Template(_)) {
+                                diags.push(plaintext_secret(&inner.path(), &f.name, v.span));
+                            }
+                            check_value(v, &def.ty, &inner, diags);
+                        };
+                        check(&f.value, diags);
+                        repeated_secrets(&f.repeated, check, diags);
                     }
                     None if obj.open => {}
                     None => {
@@ -655,11 +693,12 @@ pub fn check_merged_object(v: &Val, ty: &TypeDef, schema: &Schema, diags: &mut D
 }
 
 /// Reports elements of one list that share an identity (or are equal, for
-/// unique lists). `path` names the list, for messages.
+/// unique lists: `unique` is then the type of the elements). `path` names
+/// the list, for messages.
 pub fn duplicates(
     elements: &[Val],
     identity: Option<&str>,
-    unique: bool,
+    unique: Option<&TypeDef>,
     path: &dyn Fn() -> String,
     diags: &mut Diagnostics,
 ) {
@@ -678,17 +717,37 @@ pub fn duplicates(
                     );
             continue;
         }
-        if unique && let Some(prev) = values.insert(e.display_plain(), e) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateIdentity,
-                    format!("`{}` lists the same value twice", path()),
-                )
-                .primary(e.span, "listed again here")
-                .secondary(prev.span, "first listed here")
-                .help("remove one of them"),
-            );
+        if let Some(items) = unique
+            && let Some(prev) = values.insert(unique_key(e, items), e)
+        {
+            let mut d = Diagnostic::new(
+                Code::DuplicateIdentity,
+                format!("`{}` lists the same value twice", path()),
+            )
+            .primary(e.span, "listed again here")
+            .secondary(prev.span, "first listed here")
+            .help("remove one of them");
+            if !e.same(prev) {
+                d = d.note("host names do not depend on case");
+            }
+            diags.push(d);
         }
+    }
+}
+
+/// What makes two elements of a list of unique `items` the same: their
+/// value, with host names (and host patterns) compared without case, as
+/// DNS compares them and as `polc egress` lists them.
+fn unique_key(e: &Val, items: &TypeDef) -> String {
+    match (items, &e.kind) {
+        (
+            TypeDef::String {
+                format: Some(Format::HostPattern | Format::Hostname),
+                ..
+            },
+            Value::Str(s),
+        ) => s.to_ascii_lowercase(),
+        _ => e.display_plain(),
     }
 }
 

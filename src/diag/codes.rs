@@ -202,6 +202,14 @@ codes! {
 }
 
 impl Code {
+    /// Whether a diagnostic with this code is about a secret written in the
+    /// source (a plain-text secret, a URL with a password): its primary
+    /// span is masked wherever a source line is quoted.
+    #[must_use]
+    pub fn marks_secret(self) -> bool {
+        matches!(self, Code::PlaintextSecret | Code::CredentialsInUrl)
+    }
+
     /// Looks a code up by its code (`C0201`, case-insensitive) or its name
     /// (`unknown-key`).
     #[must_use]

@@ -82,6 +82,10 @@ pub struct Options<'a> {
 /// [`templates`]: a caller may render them while it compiles), then
 /// `manifest.json` last.
 ///
+/// The build checks what the check cannot see, the values `env()` reads;
+/// a caller that writes the artifacts refuses a compilation with errors
+/// first, as `polc build` and `polc apply` do.
+///
 /// # Errors
 /// When a secret is missing (nothing but the artifacts of other profiles
 /// may have reached the sink: the caller discards its output), or when the
@@ -166,7 +170,7 @@ fn profiles(
             }
             match encode_with_warnings(&c.resolved, id, schema, host, warnings) {
                 Ok(p) => {
-                    let unwritable = unrepresentable(&p, c.resolved.profile(id));
+                    let unwritable = unrepresentable(&p, c, id, host);
                     if !unwritable.is_empty() {
                         errors.extend(unwritable);
                         continue;
@@ -208,35 +212,42 @@ fn profiles(
     })
 }
 
-/// A value that a format the profile is built in cannot hold: one error
-/// per key and format.
-fn unrepresentable(p: &EncodedProfile<'_>, decl: &crate::resolve::ProfileDecl) -> Vec<Diagnostic> {
+/// A value read with `env()` that a format the profile is built in cannot
+/// hold, in the keys of its device files (B0402, B0404): one error per
+/// `env()` reference and format, at the reference. The strings written in
+/// the policy are the check's (the same codes, at the string); a build is
+/// refused on the check's errors before it starts.
+fn unrepresentable(
+    p: &EncodedProfile<'_>,
+    c: &Compilation,
+    id: crate::resolve::ProfileId,
+    host: &dyn Host,
+) -> Vec<Diagnostic> {
+    use crate::check::unrepresentable::{Format, find};
     let mut errors = Vec::new();
-    let mut report = |code, what: &str, key: &str, help: &str| {
-        errors.push(
-            Diagnostic::new(code, format!("`{key}` has {what}"))
-                .primary(decl.name_span, format!("in profile `{}`", decl.name))
-                .help(help.to_string()),
-        );
+    let Some(eff) = c.resolved.effective[id.index()].as_ref() else {
+        return errors;
     };
-    if wants(p, "mobileconfig") {
-        for key in super::mobileconfig::unrepresentable(p) {
-            report(
-                crate::diag::Code::UnrepresentableInPlist,
-                "a control character that a .mobileconfig cannot hold",
-                &key,
-                "XML 1.0 has no way to write characters U+0000 to U+001F other than tab, line feed and carriage return; remove them, or leave `mobileconfig` out of `meta.formats`",
-            );
-        }
-    }
-    if wants(p, "reg") {
-        for key in super::reg::unrepresentable(&mdm_profile(p)) {
-            report(
-                crate::diag::Code::UnrepresentableInReg,
-                "a U+0000 character, which a .reg cannot hold",
-                &key,
-                "a registry string (REG_SZ) ends at its first U+0000, so the app would read only what comes before it; remove it, or leave `reg` out of `meta.formats`",
-            );
+    let decl = c.resolved.profile(id);
+    let device = mdm_profile(p);
+    let read = |name: &str| host.env(name);
+    for format in Format::ALL.into_iter().filter(|f| wants(p, f.name())) {
+        for e in &device.entries {
+            let Some(ev) = eff.get(&e.def.name) else {
+                continue;
+            };
+            find(&ev.value, format, true, &read, &mut |span, ch, var| {
+                if let Some(var) = var {
+                    errors.push(
+                        format
+                            .diagnostic(&e.def.name, ch, span)
+                            .note(format!(
+                                "read from environment variable `{var}`, whose value is not shown"
+                            ))
+                            .note(format!("needed to build profile `{}`", decl.name)),
+                    );
+                }
+            });
         }
     }
     errors

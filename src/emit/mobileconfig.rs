@@ -46,8 +46,9 @@
 //! A carriage return inside a value is written as `&#13;` (a raw CR would
 //! be read back as LF by every XML parser). Characters that XML 1.0 cannot
 //! represent at all (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF)
-//! are replaced by U+FFFD so that the file stays well-formed; callers
-//! should report them first with [`unrepresentable`].
+//! are replaced by U+FFFD so that the file stays well-formed; the check
+//! (strings written in the policy) and the build (values read with `env()`)
+//! report them first ([`crate::check::unrepresentable`]).
 
 use super::encode::{Delivery, EncodedProfile, Scope, stable_uuid};
 use crate::schema::model::{Availability, KeyDef};
@@ -312,7 +313,8 @@ fn xml_clean(text: &str) -> bool {
 }
 
 /// Whether XML 1.0 can carry a character (the `Char` production).
-fn xml_char(c: char) -> bool {
+#[must_use]
+pub fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 

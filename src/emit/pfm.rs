@@ -536,14 +536,11 @@ fn pattern_body(ty: &TypeDef) -> Option<String> {
     match ty {
         TypeDef::Boolean => Some("(?:true|false)".to_string()),
         TypeDef::Integer { min, max } => Some(int_range_pattern(*min, *max)),
-        TypeDef::Number { min, .. } => Some(format!(
-            "{}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?",
-            if min.is_some_and(|m| m >= 0.0) {
-                ""
-            } else {
-                "-?"
-            }
-        )),
+        TypeDef::Number {
+            min,
+            exclusive_min,
+            max,
+        } => Some(number_range_pattern(*min, *exclusive_min, *max)),
         TypeDef::String { values, format, .. } => {
             if values.is_empty() {
                 format.and_then(format_pattern).map(str::to_string)
@@ -601,6 +598,61 @@ fn regex_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A regular expression (without anchors) for the decimal numbers from
+/// `min` (excluded when `exclusive_min`) to `max`. When the bounds are
+/// whole numbers, the lower one at least 0, it matches exactly the numbers
+/// of the range written in decimal (`0.85`, `1`, `1.0`; no exponent, no
+/// leading zeros, no `+`): `> 0` excludes `0` and `0.00`, `<= 1` excludes
+/// `1.5`. Other bounds, which no regular expression of practical size
+/// checks, give any decimal number (of the right sign when `min >= 0`),
+/// exponents included; the description states the range.
+fn number_range_pattern(min: Option<f64>, exclusive_min: bool, max: Option<f64>) -> String {
+    /// The value of `x` as an `i64`, if it is a whole number (of a size
+    /// an `f64` holds exactly).
+    #[allow(clippy::cast_possible_truncation)]
+    fn whole(x: f64) -> Option<i64> {
+        (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
+    }
+    let lo = min.and_then(whole).filter(|&m| m >= 0);
+    let hi = match max {
+        None => Some(None),
+        Some(x) => whole(x).map(Some),
+    };
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return format!(
+            "{}(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?",
+            if min.is_some_and(|m| m >= 0.0) {
+                ""
+            } else {
+                "-?"
+            }
+        );
+    };
+    let mut alts = Vec::new();
+    // Integer parts with any fraction: from the bound (the next integer
+    // when it is excluded) to the integer below the maximum.
+    let any_lo = if exclusive_min { lo + 1 } else { lo };
+    let any_hi = hi.map(|h| h - 1);
+    if any_hi.is_none_or(|h| h >= any_lo) {
+        let int = int_range_pattern(Some(any_lo), any_hi);
+        alts.push(format!("{int}(?:\\.[0-9]+)?"));
+    }
+    // An excluded bound itself with a fraction that is not zero.
+    if exclusive_min && hi.is_none_or(|h| h > lo) {
+        alts.push(format!("{lo}\\.[0-9]*[1-9][0-9]*"));
+    }
+    // The maximum itself, with a fraction of zeros only.
+    if let Some(h) = hi
+        && (h > lo || (h == lo && !exclusive_min))
+    {
+        alts.push(format!("{h}(?:\\.0+)?"));
+    }
+    if alts.is_empty() {
+        return "(?!)".to_string();
+    }
+    group(&alts)
 }
 
 /// A regular expression (without anchors) matching exactly the decimal
@@ -735,5 +787,36 @@ mod tests {
         );
         assert_eq!(int_range_pattern(Some(-5), Some(-2)), "-[2-5]");
         assert_eq!(int_range_pattern(Some(5), Some(2)), "(?!)");
+    }
+
+    #[test]
+    fn number_ranges() {
+        // (0, 1]: not 0, not above 1.
+        assert_eq!(
+            number_range_pattern(Some(0.0), true, Some(1.0)),
+            r"(?:0\.[0-9]*[1-9][0-9]*|1(?:\.0+)?)"
+        );
+        assert_eq!(
+            number_range_pattern(Some(0.0), false, None),
+            r"(?:[0-9]|[1-9][0-9]{1,})(?:\.[0-9]+)?"
+        );
+        assert_eq!(
+            number_range_pattern(Some(1.0), true, Some(3.0)),
+            r"(?:2(?:\.[0-9]+)?|1\.[0-9]*[1-9][0-9]*|3(?:\.0+)?)"
+        );
+        assert_eq!(
+            number_range_pattern(Some(2.0), false, Some(2.0)),
+            r"2(?:\.0+)?"
+        );
+        assert_eq!(number_range_pattern(Some(2.0), true, Some(2.0)), "(?!)");
+        // Bounds no practical expression checks: any decimal number.
+        assert_eq!(
+            number_range_pattern(Some(0.5), false, None),
+            r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+        );
+        assert_eq!(
+            number_range_pattern(None, false, Some(1.0)),
+            r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+        );
     }
 }

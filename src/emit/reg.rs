@@ -50,17 +50,6 @@ pub fn key_path(scope: Scope) -> String {
     format!(r"{root}\{KEY}")
 }
 
-/// The keys whose value a `.reg` cannot carry: a REG_SZ ends at its first
-/// U+0000, so a value holding one would reach the app cut short.
-#[must_use]
-pub fn unrepresentable(p: &EncodedProfile) -> Vec<String> {
-    p.entries
-        .iter()
-        .filter(|e| e.text.contains('\0'))
-        .map(|e| e.def.name.clone())
-        .collect()
-}
-
 /// Renders a profile as a `.reg` file: UTF-16LE with BOM and CRLF.
 #[must_use]
 pub fn render(p: &EncodedProfile) -> Vec<u8> {

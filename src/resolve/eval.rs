@@ -327,10 +327,13 @@ impl<'a> Evaluator<'a, '_> {
                                 // Reported by the syntax stage.
                                 continue;
                             }
+                            let repeated =
+                                entry.repeated.iter().filter_map(|e| self.eval(e)).collect();
                             out.push(Field {
                                 name: entry.key.name.as_str().into(),
                                 name_span: entry.key.span,
                                 value: v,
+                                repeated,
                             });
                         }
                         None => ok = false,

@@ -340,6 +340,19 @@ pub enum Format {
     AppVersion,
 }
 
+impl Format {
+    /// Whether the format is a URL's (`scheme://authority...`): a value of
+    /// it may carry `user:password@`, which is reported (C0206) and masked
+    /// wherever the value is shown.
+    #[must_use]
+    pub fn is_url(self) -> bool {
+        matches!(
+            self,
+            Format::HttpsUrl | Format::HttpUrl | Format::HttpsOrigin
+        )
+    }
+}
+
 /// A named object type.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

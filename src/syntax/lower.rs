@@ -748,14 +748,19 @@ impl<'i> Lowerer<'_, 'i> {
             let Some(key) = key.take() else {
                 unreachable!("grammar guarantees an object entry has a key")
             };
-            entries.push(ObjectEntry { key, value });
+            entries.push(ObjectEntry {
+                key,
+                value,
+                repeated: Vec::new(),
+            });
         }
         self.remove_duplicate_keys(&mut entries);
         entries
     }
 
     /// Reports every key of an object literal that repeats an earlier key,
-    /// and keeps only the first entry for each key.
+    /// and keeps only the first entry for each key (the values of the
+    /// others go to its `repeated`).
     fn remove_duplicate_keys(&mut self, entries: &mut Vec<ObjectEntry>) {
         // For each entry, the index of the first entry with the same key, if
         // that is an earlier one.
@@ -813,12 +818,19 @@ impl<'i> Lowerer<'_, 'i> {
                 );
             }
         }
-        let mut index = 0;
-        entries.retain(|_| {
-            let keep = first_of[index].is_none();
-            index += 1;
-            keep
-        });
+        // Where each kept entry lands; a repeat always follows its first.
+        let mut slot = vec![0; entries.len()];
+        let mut kept: Vec<ObjectEntry> = Vec::with_capacity(entries.len());
+        for (index, entry) in std::mem::take(entries).into_iter().enumerate() {
+            match first_of[index] {
+                None => {
+                    slot[index] = kept.len();
+                    kept.push(entry);
+                }
+                Some(first) => kept[slot[first]].repeated.push(entry.value),
+            }
+        }
+        *entries = kept;
     }
 
     // ---- strings --------------------------------------------------------
