@@ -66,6 +66,13 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
         .map(|r| provider_guard(r, schema))
         .collect();
     let case_groups = registry::case_groups(&resolved.keys, &defs);
+    let uncarried = resolved.profiles.iter().any(|p| {
+        p.statements.iter().any(|st| {
+            st.value
+                .as_ref()
+                .is_some_and(unrepresentable::may_hold_uncarried)
+        })
+    });
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
         let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
@@ -74,6 +81,7 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
             guards: &guards,
             defs: &defs,
             case_groups: &case_groups,
+            uncarried,
             schema,
         };
         for &id in chunk {
@@ -273,6 +281,10 @@ struct EffEnv<'a> {
     defs: &'a [Option<&'a KeyDef>],
     /// Groups of key ids whose names differ only in case.
     case_groups: &'a [Vec<u32>],
+    /// Whether a statement's value may hold a character that a format
+    /// cannot carry ([`unrepresentable::may_hold_uncarried`]): only then
+    /// are the profiles' values walked for one.
+    uncarried: bool,
     schema: &'a Schema,
 }
 
@@ -430,7 +442,7 @@ fn check_effective<'a>(
         }
         let formats: Vec<unrepresentable::Format> = unrepresentable::Format::ALL
             .into_iter()
-            .filter(|f| wants(by_name(FORMATS), f.name()))
+            .filter(|f| env.uncarried && wants(by_name(FORMATS), f.name()))
             .collect();
         if !formats.is_empty() {
             let device_keys: Vec<(&KeyDef, &EffValue)> = eff

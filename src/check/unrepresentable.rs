@@ -18,7 +18,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::resolve::{EffValue, Effective};
 use crate::schema::model::KeyDef;
 use crate::span::Span;
-use crate::value::{Val, Value};
+use crate::value::{TemplatePart, Val, Value};
 
 /// A format of the build that cannot carry every character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,13 +86,40 @@ impl Format {
     /// JSON text.
     #[must_use]
     pub fn first_uncarried(self, text: &str, whole: bool) -> Option<char> {
-        // Every byte of such a character is a control below U+0020, or
-        // 0xEF (the lead byte of U+FFFE and U+FFFF, and of others).
-        if text.bytes().all(|b| b >= 0x20 && b != 0xEF) {
+        if !suspicious(text) {
             return None;
         }
         text.chars()
             .find(|&c| !self.carries(c) && (whole || u32::from(c) >= 0x20))
+    }
+}
+
+/// Whether a byte of `text` may start a character that a format cannot
+/// write: a control below U+0020, or 0xEF (the lead byte of U+FFFE and
+/// U+FFFF, and of others).
+fn suspicious(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == 0xEF)
+}
+
+/// Whether a string written in `v` (a field name, a template's text
+/// included) may hold a character that a format cannot write: when not,
+/// [`find`] finds nothing in it for any format. Effective values are made
+/// of the statements' values (and profile names, which cannot hold such a
+/// character: R0109), so when no statement's value may, no profile's can:
+/// the checker tests the statements once, and walks the profiles' values
+/// only if one may.
+#[must_use]
+pub fn may_hold_uncarried(v: &Val) -> bool {
+    match &v.kind {
+        Value::Str(s) => suspicious(s),
+        Value::Template(parts) => parts
+            .iter()
+            .any(|p| matches!(p, TemplatePart::Lit(s) if suspicious(s))),
+        Value::List(items) => items.iter().any(may_hold_uncarried),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|f| suspicious(&f.name) || may_hold_uncarried(&f.value)),
+        Value::Env(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => false,
     }
 }
 
@@ -151,6 +178,16 @@ pub fn check(
     formats: &[Format],
     diags: &mut Diagnostics,
 ) {
+    let meta = || {
+        MOBILECONFIG_META
+            .iter()
+            .filter_map(|f| Some((*f, eff.meta(f)?)))
+    };
+    if !keys.iter().any(|(_, ev)| may_hold_uncarried(&ev.value))
+        && !meta().any(|(_, ev)| may_hold_uncarried(&ev.value))
+    {
+        return;
+    }
     let no_env = |_: &str| None;
     for &format in formats {
         for (def, ev) in keys {
@@ -161,13 +198,10 @@ pub fn check(
         if format != Format::Mobileconfig {
             continue;
         }
-        for field in MOBILECONFIG_META {
-            if let Some(ev) = eff.meta(field) {
-                let what = format!("meta.{field}");
-                find(&ev.value, format, true, &no_env, &mut |span, c, _| {
-                    diags.push(format.diagnostic(&what, c, span));
-                });
-            }
+        for (field, ev) in meta() {
+            find(&ev.value, format, true, &no_env, &mut |span, c, _| {
+                diags.push(format.diagnostic(&format!("meta.{field}"), c, span));
+            });
         }
     }
 }
