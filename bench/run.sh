@@ -119,10 +119,10 @@ def measure(name, argv_of, reported=False):
         printed = p.stdout.read() if reported else b""
         _, status, usage = os.wait4(p.pid, 0)
         took = (time.perf_counter() - t) * 1000
-        times.append(float(printed) if reported else took)
-        rss = max(rss, usage.ru_maxrss / 1024)
         if status != 0:
             sys.exit(f"{argv} failed with status {status}")
+        times.append(float(printed) if reported else took)
+        rss = max(rss, usage.ru_maxrss / 1024)
     print(f"{name:<46} {min(times):9.1f} {statistics.median(times):10.1f} {rss:12.1f} {disk:7.0f}", flush=True)
 
 measure(f"check {label}", lambda i: [binary, "check", d])
@@ -132,7 +132,7 @@ measure(f"rebuild, 1 changed, {label}", lambda i: [binary, "build", d + ("-b" if
 measure(f"json+plist {label}", lambda i: [binary, "build", d + "-jp", "-o", f"{out}.jp.{i}"])
 measure(f"cp -r of the build ({label})", lambda i: ["cp", "-r", f"{out}.0", f"{out}.copy.{i}"])
 measure(f"cp -r of json+plist ({label})", lambda i: ["cp", "-r", f"{out}.jp.0", f"{out}.jp-copy.{i}"])
-cores = str(os.cpu_count() or 1)
+cores = str(len(os.sched_getaffinity(0)))
 measure(f"floor of json+plist ({label})", lambda i: [floor, f"{out}.jp.0", f"{out}.jp-floor.{i}", cores], reported=True)
 if pkl:
     measure(f"pkl json+plist {label}", lambda i: [pkl, "eval", "-m", f"{out}.pkl.{i}", d + "-pkl/org.pkl"])

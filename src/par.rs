@@ -1,7 +1,9 @@
 //! Data parallelism over the machine's cores, with deterministic results.
 //!
-//! Work is split into contiguous chunks, one per core, and the chunks'
-//! results come back in order, so the output never depends on scheduling.
+//! Work is split into contiguous chunks, one per core ([`chunks`]), or into
+//! numbered batches that free workers take in turn ([`batches`]); either
+//! way the results come back in order, so the output never depends on
+//! scheduling.
 
 /// Below this many items the work runs on the calling thread.
 const MIN_PARALLEL: usize = 256;

@@ -909,6 +909,22 @@ fn a_deprecated_env_value_warns_and_deny_warnings_refuses() {
     let mut left = names(&base);
     left.sort();
     assert_eq!(left, ["dist", "p.policy"]);
+    // Found before the output is looked at: a directory that a build could
+    // not replace is not the error (nor touched), the warning is.
+    let other = base.join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let args = [
+        "build",
+        base.to_str().unwrap(),
+        "-o",
+        other.to_str().unwrap(),
+    ];
+    let (code, _, stderr) = polc(&[&args[..], &["--deny-warnings"]].concat(), &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("warning[L0303]"), "{stderr}");
+    assert!(stderr.ends_with("error: nothing was written\n"), "{stderr}");
+    assert_eq!(names(&other), ["notes.txt"]);
     std::fs::remove_dir_all(&base).unwrap();
 }
 
@@ -1252,4 +1268,38 @@ fn an_unrepresentable_env_value_is_found_by_the_build() {
          = help: a registry string (REG_SZ) ends at its first U+0000, so the app would read only what comes before it; remove it, or leave `reg` out of `meta.formats`\n\n\
          1 error\n"
     );
+}
+
+/// The in-memory build fails with the errors of the values `env()` reads
+/// (a missing variable), not with the warnings a build also finds (a
+/// deprecated value read with `env()`): those come with `build_with`.
+#[test]
+fn the_library_build_fails_with_errors_only() {
+    let src = "profile p {\n  meta { identifier = \"com.example.p\" }\n  builtinToolPolicy = { Bash = env(\"POLC_TEST_BASH\") }\n  inferenceProvider = \"gateway\"\n  inferenceGatewayBaseUrl = \"https://llm.example.com\"\n  inferenceGatewayApiKey = env(\"POLC_TEST_KEY\")\n}\n";
+    let sources = polc::source::SourceSet::new(vec![("p.policy".into(), src.as_bytes().to_vec())]);
+    let schema = polc::schema::Schema::builtin();
+    let mut host = polc::host::MemoryHost::default();
+    host.env
+        .insert("POLC_TEST_BASH".into(), "ask-session".into());
+    let c = polc::compile(&sources, &schema, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let errors = polc::emit::build::build(&c, &schema, &host).unwrap_err();
+    let codes: Vec<_> = errors.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["B0401"]);
+    // The same build, with everything it finds.
+    let sink = |_: &[polc::emit::Artifact]| Ok(());
+    let all = match polc::emit::build::build_with(
+        &c,
+        &schema,
+        &host,
+        &polc::emit::build::Options::default(),
+        Vec::new(),
+        &sink,
+    ) {
+        Err(polc::emit::build::BuildError::Diagnostics(all)) => all,
+        other => panic!("{other:?}"),
+    };
+    let mut codes: Vec<_> = all.iter().map(|d| d.code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["B0401", "L0303"]);
 }

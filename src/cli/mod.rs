@@ -419,7 +419,18 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                         color,
                     )
                 };
-                if compilation.has_errors() || (*deny_warnings && warnings) {
+                // With --deny-warnings, the warnings about the values
+                // `env()` reads are looked for before anything is written
+                // (the build finds them too, but only as it writes).
+                let mut refuse = compilation.has_errors() || (*deny_warnings && warnings);
+                if *deny_warnings && !refuse {
+                    let found = polc::emit::encode::env_warnings(&compilation, schema, &set.host);
+                    refuse = !found.is_empty();
+                    let mut all = polc::diag::Diagnostics::new();
+                    all.extend(diagnostics.drain(..).chain(found));
+                    diagnostics = all.into_sorted();
+                }
+                if refuse {
                     format_diagnostics(&diagnostics)?;
                     err("error: nothing was written\n");
                     return Ok(PROBLEMS);
@@ -471,9 +482,12 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                     all.extend(diagnostics.drain(..).chain(env_diagnostics));
                     diagnostics = all.into_sorted();
                 }
-                let env_warned = diagnostics.iter().any(|d| d.severity == Severity::Warning);
+                let warned = diagnostics.iter().any(|d| d.severity == Severity::Warning);
                 match outcome {
-                    Ok(_) if *deny_warnings && env_warned => {
+                    // Not reached while `env_warnings` finds what the build
+                    // does; kept so that a warning only a build can find
+                    // still refuses.
+                    Ok(_) if *deny_warnings && warned => {
                         staging.discard();
                         format_diagnostics(&diagnostics)?;
                         err("error: nothing was written\n");

@@ -304,7 +304,8 @@ pub(crate) fn merge_by_place(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// sets).
 ///
 /// # Errors
-/// One diagnostic per missing `env()` variable.
+/// The errors of the values `env()` reads (a missing variable, an invalid
+/// value, merged by place), without the warnings [`build_with`] adds.
 pub fn build(
     c: &Compilation,
     schema: &Schema,
@@ -327,7 +328,12 @@ pub fn build(
         &sink,
     ) {
         Ok(_) => {}
-        Err(BuildError::Diagnostics(d)) => return Err(d),
+        Err(BuildError::Diagnostics(d)) => {
+            return Err(d
+                .into_iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .collect());
+        }
         Err(BuildError::Sink(_)) => return Err(Vec::new()),
     }
     let mut artifacts = collected.into_inner().unwrap_or_default();

@@ -1,5 +1,6 @@
 //! From an effective configuration to the values every backend writes.
 
+use crate::Compilation;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::host::Host;
 use crate::resolve::{EffValue, ProfileId, Resolved};
@@ -175,6 +176,25 @@ pub fn encode_with_warnings<'s>(
     } else {
         Err(errors)
     }
+}
+
+/// The warnings about the values `env()` reads in every concrete profile of
+/// `c` (deprecated values, warning rules they decide), merged by place as
+/// the build's are. A build finds them as it renders
+/// ([`encode_with_warnings`]); this pass finds them without rendering, for
+/// a caller that must refuse before it writes anything (`polc build
+/// --deny-warnings`).
+#[must_use]
+pub fn env_warnings(c: &Compilation, schema: &Schema, host: &dyn Host) -> Vec<Diagnostic> {
+    let ids = c.resolved.concrete_ids_by_name();
+    let found = crate::par::chunks(&ids, |chunk, _| {
+        chunk
+            .iter()
+            .flat_map(|&id| crate::check::env::profile(&c.resolved, id, schema, host))
+            .filter(|d| d.severity != Severity::Error)
+            .collect::<Vec<_>>()
+    });
+    super::build::merge_by_place(found.into_iter().flatten().collect())
 }
 
 fn resolve_env(
