@@ -5,8 +5,8 @@
 //! response may not carry, and the app-behavior keys) and a bootstrap
 //! response (`bootstrap.json`: the rest). Which key goes where is decided
 //! by the build ([`crate::emit::build::on_device`],
-//! [`crate::emit::build::in_response`]); [`in_device_profile`] and
-//! [`in_response`] ask the same functions, so the checks follow the build.
+//! [`crate::emit::build::in_response`]), and the checks ask the same
+//! functions, so they follow the build.
 //!
 //! The app applies a response while the schema's bootstrap URL key is set
 //! and fetching is not turned off, whatever the delivery; it then replaces
@@ -28,28 +28,6 @@ use crate::schema::model::{Format, KeyDef, TypeDef};
 use crate::span::Span;
 use crate::value::{Val, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-/// Whether `polc build` writes the key into the device profile (the
-/// `.mobileconfig` and the `.reg`) of a profile with this delivery.
-#[must_use]
-pub fn in_device_profile(def: &KeyDef, bootstrap_delivery: bool) -> bool {
-    crate::emit::build::on_device(def, delivery(bootstrap_delivery))
-}
-
-/// Whether `polc build` writes the key into the bootstrap response
-/// (`bootstrap.json`) of a profile with this delivery.
-#[must_use]
-pub fn in_response(def: &KeyDef, bootstrap_delivery: bool) -> bool {
-    crate::emit::build::in_response(def, delivery(bootstrap_delivery))
-}
-
-fn delivery(bootstrap: bool) -> crate::emit::encode::Delivery {
-    if bootstrap {
-        crate::emit::encode::Delivery::Bootstrap
-    } else {
-        crate::emit::encode::Delivery::Mdm
-    }
-}
 
 /// The bootstrap facts of one profile's effective configuration.
 pub struct Bootstrap<'a> {

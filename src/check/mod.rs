@@ -27,6 +27,8 @@ pub mod types;
 pub mod unrepresentable;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::emit::build::{in_response, on_device};
+use crate::emit::encode::Delivery;
 use crate::resolve::{EffValue, Effective, Op, ProfileId, Resolved, Statement};
 use crate::schema::Schema;
 use crate::schema::model::{KeyDef, Status, TypeDef};
@@ -344,7 +346,11 @@ fn check_effective<'a>(
         .and_then(|ev| ev.value.as_str())
         .map(str::to_string);
     let delivery = by_name(DELIVERY).filter(|ev| ev.value.as_str() == Some("bootstrap"));
-    let bootstrap_delivery = delivery.is_some();
+    let delivery_mode = if delivery.is_some() {
+        Delivery::Bootstrap
+    } else {
+        Delivery::Mdm
+    };
     let file = schema.file();
     let boot = file
         .bootstrap_url_key
@@ -390,10 +396,10 @@ fn check_effective<'a>(
                 );
         }
         if let Some(min) = &min_version {
-            newer_than_fleet(key, def, min, bootstrap_delivery, set_at, &mut diags);
+            newer_than_fleet(key, def, min, delivery_mode, set_at, &mut diags);
         }
         if let Some(b) = served
-            && bootstrap::in_response(def, bootstrap_delivery)
+            && in_response(def, delivery_mode)
         {
             bootstrap::check_served(b, def, ev, schema, &mut diags);
         }
@@ -452,19 +458,13 @@ fn check_effective<'a>(
                         return None;
                     }
                     let def = env.defs.get(key_id as usize).copied().flatten()?;
-                    bootstrap::in_device_profile(def, bootstrap_delivery).then_some((def, ev))
+                    on_device(def, delivery_mode).then_some((def, ev))
                 })
                 .collect();
             unrepresentable::check(eff, &device_keys, &formats, &mut diags);
         }
         if wants(by_name(FORMATS), "reg") {
-            registry::check(
-                eff,
-                env.case_groups,
-                env.defs,
-                bootstrap_delivery,
-                &mut diags,
-            );
+            registry::check(eff, env.case_groups, env.defs, delivery_mode, &mut diags);
         }
         if any_key && app_behavior_only {
             diags.push(
@@ -487,11 +487,11 @@ fn newer_than_fleet(
     key: &str,
     def: &KeyDef,
     min: &str,
-    bootstrap_delivery: bool,
+    delivery: Delivery,
     set_at: Span,
     diags: &mut Diagnostics,
 ) {
-    let device = bootstrap::in_device_profile(def, bootstrap_delivery);
+    let device = on_device(def, delivery);
     let needed = if device {
         def.device_since()
     } else {

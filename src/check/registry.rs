@@ -6,8 +6,9 @@
 //! and the JSON files keep both. The schema has such pairs (a key and its
 //! old spelling, kept as a deprecated key).
 
-use super::bootstrap::in_device_profile;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::emit::build::on_device;
+use crate::emit::encode::Delivery;
 use crate::resolve::{EffValue, Effective};
 use crate::schema::model::{KeyDef, Status};
 use std::collections::BTreeMap;
@@ -63,7 +64,7 @@ pub fn check(
     eff: &Effective,
     groups: &[Vec<u32>],
     defs: &[Option<&KeyDef>],
-    bootstrap_delivery: bool,
+    delivery: Delivery,
     diags: &mut Diagnostics,
 ) {
     for group in groups {
@@ -72,7 +73,7 @@ pub fn check(
             .filter_map(|&id| {
                 let def = defs.get(id as usize).copied().flatten()?;
                 let ev = eff.get_id(id)?;
-                in_device_profile(def, bootstrap_delivery).then_some((def, ev))
+                on_device(def, delivery).then_some((def, ev))
             })
             .collect();
         if present.len() < 2 {
