@@ -5,12 +5,31 @@
 //! writes.
 #![allow(clippy::unwrap_used)]
 
-use polc::check::bootstrap::{in_device_profile, in_response};
 use polc::diag::{Code, Severity};
+use polc::emit::encode::Delivery;
 use polc::host::MemoryHost;
 use polc::schema::Schema;
+use polc::schema::model::KeyDef;
 use polc::source::{FileId, SourceSet};
 use std::collections::BTreeSet;
+
+fn delivery(bootstrap: bool) -> Delivery {
+    if bootstrap {
+        Delivery::Bootstrap
+    } else {
+        Delivery::Mdm
+    }
+}
+
+/// `emit::build::in_response`, for the two deliveries by a bool.
+fn in_response(def: &KeyDef, bootstrap: bool) -> bool {
+    polc::emit::build::in_response(def, delivery(bootstrap))
+}
+
+/// `emit::build::on_device`, for the two deliveries by a bool.
+fn in_device_profile(def: &KeyDef, bootstrap: bool) -> bool {
+    polc::emit::build::on_device(def, delivery(bootstrap))
+}
 
 fn compile(files: &[(&str, &str)], schema: &Schema) -> (SourceSet, polc::Compilation) {
     let sources = SourceSet::new(
@@ -52,7 +71,7 @@ fn reg_names(bytes: &[u8]) -> BTreeSet<String> {
 /// build's own selection: for keys of every kind (device-only, device-only
 /// app-behavior, bootstrap-settable, bootstrap-settable app-behavior,
 /// undocumented availability) and both deliveries, the keys `in_response`
-/// and `in_device_profile` name are exactly the keys of `bootstrap.json`
+/// and `on_device` name are exactly the keys of `bootstrap.json`
 /// and of the `.reg`.
 #[test]
 fn selection_agrees_with_the_build() {
