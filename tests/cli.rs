@@ -234,3 +234,20 @@ fn import_refuses_a_file_without_settings() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A URL with credentials written as a template (`${profile}` in it) is
+/// reported (C0206) and its password appears nowhere in `polc check`'s
+/// output, in either format.
+#[test]
+fn check_masks_the_password_of_a_templated_url() {
+    let case = "tests/ui/check/credentials-in-template.policy";
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["check", "--format", format, case]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let out = format!("{stdout}{stderr}");
+        assert_eq!(out.matches("C0206").count(), 3, "{format}:\n{out}");
+        for password in ["hunter2", "pw-SECRET", "ftp-SECRET"] {
+            assert!(!out.contains(password), "{format} shows {password}:\n{out}");
+        }
+    }
+}
