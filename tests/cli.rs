@@ -251,3 +251,23 @@ fn check_masks_the_password_of_a_templated_url() {
         }
     }
 }
+
+/// Header names that differ only in case are one header (C0210); the
+/// values of a secret header map stay out of `polc check`'s output.
+#[test]
+fn check_reports_a_header_set_twice_without_its_secret_values() {
+    let case = "tests/ui/check/duplicate-header.policy";
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["check", "--format", format, case]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let out = format!("{stdout}{stderr}");
+        assert!(
+            out.contains("`bootstrapHeaders` sets one header twice: `X-Api-Key` and `x-api-key`"),
+            "{format}:\n{out}"
+        );
+        assert_eq!(out.matches("C0210").count(), 4, "{format}:\n{out}");
+        for secret in ["HDR-SECRET-1", "HDR-SECRET-2"] {
+            assert!(!out.contains(secret), "{format} shows {secret}:\n{out}");
+        }
+    }
+}

@@ -575,6 +575,9 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 check(&f.value, diags);
                 repeated_secrets(&f.repeated, check, diags);
             }
+            if *key_format == Some(Format::HeaderName) {
+                duplicate_headers(fields, &|_, _| false, &|| ctx.path(), diags);
+            }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {
             let Some(obj) = ctx.schema.object_type(name) else {
@@ -795,6 +798,59 @@ pub fn duplicates(
             }
             diags.push(d);
         }
+    }
+}
+
+/// Reports entries of a header map (a map whose keys have the
+/// `header-name` format) whose names differ only in case: HTTP header names
+/// do not depend on case, so the app would send one of the values or both.
+/// An error, as a key written twice in one object is (S0005). Only the
+/// names are labelled and quoted: the values may be secrets. `path` names
+/// the map, for messages; a pair of names for which `reported` holds (two
+/// entries of one literal, already reported where it was written) is
+/// skipped.
+pub fn duplicate_headers(
+    fields: &[crate::value::Field],
+    reported: &dyn Fn(Span, Span) -> bool,
+    path: &dyn Fn() -> String,
+    diags: &mut Diagnostics,
+) {
+    let mut seen: std::collections::BTreeMap<String, &crate::value::Field> =
+        std::collections::BTreeMap::new();
+    for f in fields {
+        if let Some(prev) = seen.insert(f.name.to_ascii_lowercase(), f)
+            && !reported(prev.name_span, f.name_span)
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateIdentity,
+                    format!(
+                        "`{}` sets one header twice: `{}` and `{}`",
+                        path(),
+                        prev.name,
+                        f.name
+                    ),
+                )
+                .primary(f.name_span, "set again here")
+                .secondary(prev.name_span, "first set here")
+                .note("HTTP header names do not depend on case")
+                .help(format!(
+                    "keep one of them; to replace an inherited header, remove it first with `-= \"{}\"`",
+                    prev.name
+                )),
+            );
+        }
+    }
+}
+
+/// Whether `ty` (or a variant of it) is a header map: a map whose keys
+/// have the `header-name` format.
+#[must_use]
+pub fn is_header_map(ty: &TypeDef) -> bool {
+    match ty {
+        TypeDef::Map { key_format, .. } => *key_format == Some(Format::HeaderName),
+        TypeDef::Union { variants } => variants.iter().any(is_header_map),
+        _ => false,
     }
 }
 
