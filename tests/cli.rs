@@ -234,3 +234,40 @@ fn import_refuses_a_file_without_settings() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A URL with credentials written as a template (`${profile}` in it) is
+/// reported (C0206) and its password appears nowhere in `polc check`'s
+/// output, in either format.
+#[test]
+fn check_masks_the_password_of_a_templated_url() {
+    let case = "tests/ui/check/credentials-in-template.policy";
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["check", "--format", format, case]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let out = format!("{stdout}{stderr}");
+        assert_eq!(out.matches("C0206").count(), 3, "{format}:\n{out}");
+        for password in ["hunter2", "pw-SECRET", "ftp-SECRET"] {
+            assert!(!out.contains(password), "{format} shows {password}:\n{out}");
+        }
+    }
+}
+
+/// Header names that differ only in case are one header (C0210); the
+/// values of a secret header map stay out of `polc check`'s output.
+#[test]
+fn check_reports_a_header_set_twice_without_its_secret_values() {
+    let case = "tests/ui/check/duplicate-header.policy";
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["check", "--format", format, case]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let out = format!("{stdout}{stderr}");
+        assert!(
+            out.contains("`bootstrapHeaders` sets one header twice: `X-Api-Key` and `x-api-key`"),
+            "{format}:\n{out}"
+        );
+        assert_eq!(out.matches("C0210").count(), 4, "{format}:\n{out}");
+        for secret in ["HDR-SECRET-1", "HDR-SECRET-2"] {
+            assert!(!out.contains(secret), "{format} shows {secret}:\n{out}");
+        }
+    }
+}

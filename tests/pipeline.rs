@@ -319,7 +319,8 @@ profile lit extends base {
 /// diagnostic (an `ftp://` URL with a password is also the wrong scheme),
 /// and not by `show` or `trace`, which keep the rest of the URL. The user
 /// name is kept when a password follows it; a user name alone (often a
-/// token) is hidden. A `${profile}` template is masked once bound.
+/// token) is hidden. A `${profile}` template is reported where it is
+/// written, and masked once bound.
 #[test]
 fn url_passwords_are_never_printed() {
     let src = r#"
@@ -359,6 +360,8 @@ profile us extends base {
                 "C0206",
                 "the URL of `inferenceGatewayBaseUrl` embeds credentials"
             ),
+            // A template is checked once, whatever the profile's name.
+            ("C0206", "the URL of `otlpEndpoint` embeds credentials"),
             (
                 "C0206",
                 "the URL of `managedMcpServers[0].url` embeds credentials"

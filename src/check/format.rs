@@ -47,6 +47,40 @@ pub fn describe(format: Format) -> &'static str {
     }
 }
 
+/// Whether a string with `${profile}` in it is checked for `format` (with
+/// placeholder names, [`crate::check::types::template_problems`]): formats
+/// in which a profile's name (`[a-z0-9][a-z0-9._-]*`) can only be a host
+/// label, a port or address part, or a segment of a path or a name, so that
+/// a template that fails with a one-letter and with a one-digit name fails
+/// with every name. The fixed-shape formats (a colour, a UUID, a hash, an
+/// account id, a region, a version), which some name could complete, are
+/// not.
+#[must_use]
+pub fn template_checkable(format: Format) -> bool {
+    match format {
+        Format::HttpsUrl
+        | Format::HttpUrl
+        | Format::HttpsOrigin
+        | Format::HostPattern
+        | Format::Hostname
+        | Format::HostList
+        | Format::AbsolutePath
+        | Format::WorkspacePath
+        | Format::HeaderName
+        | Format::GithubRepo
+        | Format::MarketplaceName => true,
+        Format::Uuid
+        | Format::Color
+        | Format::AwsRegion
+        | Format::GcpProject
+        | Format::GcpLocation
+        | Format::AwsAccountId
+        | Format::Sha1Hex
+        | Format::Sha256Hex
+        | Format::AppVersion => false,
+    }
+}
+
 /// Checks `value` against `format`.
 ///
 /// # Errors

@@ -421,6 +421,20 @@ fn check_effective<'a>(
             };
             types::duplicates(items, identity, None, &|| key.to_string(), &mut diags);
         }
+        // Header names that differ only in case, from two statements (a
+        // `+=` onto an inherited map); those of one literal were reported
+        // where it was written.
+        if ev.steps.len() > 1
+            && let Some(fields) = ev.value.as_object()
+            && types::is_header_map(&def.ty)
+        {
+            let one_statement = |a: Span, b: Span| {
+                ev.steps
+                    .iter()
+                    .any(|s| s.span.contains(a) && s.span.contains(b))
+            };
+            types::duplicate_headers(fields, &one_statement, &|| key.to_string(), &mut diags);
+        }
     }
     let lookup = rules::EffLookup { eff, ids: key_ids };
     let where_ = || format!("in `{}`", decl.name);

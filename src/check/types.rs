@@ -231,6 +231,64 @@ pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
     problems
 }
 
+/// Profile names as unlike each other as the language's names
+/// (`[a-z0-9][a-z0-9._-]*`, R0109) allow where a format looks at them: a
+/// letter and a digit (a port, an address), one character each (the
+/// shortest name). A template is checked with each bound in its place.
+const PLACEHOLDERS: [&str; 2] = ["p", "1"];
+
+/// The problems of a template (a string with `${profile}` in it) as a value
+/// of `ty` that do not depend on the profile's name, so that they are
+/// reported once, at the statement: a URL with credentials (a name holds no
+/// `:`, `@`, `/`, `?` or `#`, so it cannot make or unmake user information)
+/// and a format error found whichever placeholder is bound, for the formats
+/// where a name can only be a host label, a port, a path or name segment
+/// ([`format::template_checkable`]). Allowed values, lengths and the
+/// fixed-shape formats (a colour, a UUID, a hash) are left to the names:
+/// some name could fit.
+#[must_use]
+pub fn template_problems<'t>(
+    parts: &[crate::value::TemplatePart],
+    ty: &'t TypeDef,
+) -> Vec<TextProblem<'t>> {
+    let TypeDef::String { format, .. } = ty else {
+        return Vec::new();
+    };
+    let checkable = format.is_some_and(format::template_checkable);
+    let mut common: Option<Vec<TextProblem<'t>>> = None;
+    for name in PLACEHOLDERS {
+        let found: Vec<TextProblem<'t>> = text_problems(&bind(parts, name), ty)
+            .into_iter()
+            .filter(|p| match p {
+                TextProblem::Credentials => true,
+                TextProblem::Format(_) => checkable,
+                _ => false,
+            })
+            .collect();
+        common = Some(match common {
+            None => found,
+            Some(prev) => prev.into_iter().filter(|p| found.contains(p)).collect(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
+/// A template with `name` in place of `${profile}`.
+fn bind(parts: &[crate::value::TemplatePart], name: &str) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            crate::value::TemplatePart::Lit(t) => t.as_str(),
+            crate::value::TemplatePart::Profile => name,
+        })
+        .collect()
+}
+
+/// A template's text as written, `${profile}` included, for messages.
+fn template_text(parts: &[crate::value::TemplatePart]) -> String {
+    bind(parts, "${profile}")
+}
+
 impl TextProblem<'_> {
     /// What is wrong, without the text: it completes "it ..." (`is empty`,
     /// `is not an https:// URL`).
@@ -402,7 +460,12 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
             Some(t) => check_value(v, t, ctx, diags),
             None => mismatch(v, ty, ctx, diags, None),
         },
-        (TypeDef::String { .. }, Value::Template(_)) => {}
+        (TypeDef::String { .. }, Value::Template(parts)) => {
+            let text = template_text(parts);
+            for problem in template_problems(parts, ty) {
+                diags.push(problem.literal(&text, v.span, ctx));
+            }
+        }
         (TypeDef::String { .. }, Value::Str(s)) => {
             for problem in text_problems(s, ty) {
                 diags.push(problem.literal(s, v.span, ctx));
@@ -511,6 +574,9 @@ pub fn check_value(v: &Val, ty: &TypeDef, ctx: &Ctx<'_>, diags: &mut Diagnostics
                 };
                 check(&f.value, diags);
                 repeated_secrets(&f.repeated, check, diags);
+            }
+            if *key_format == Some(Format::HeaderName) {
+                duplicate_headers(fields, &|_, _| false, &|| ctx.path(), diags);
             }
         }
         (TypeDef::Object { name }, Value::Object(fields)) => {
@@ -735,6 +801,59 @@ pub fn duplicates(
     }
 }
 
+/// Reports entries of a header map (a map whose keys have the
+/// `header-name` format) whose names differ only in case: HTTP header names
+/// do not depend on case, so the app would send one of the values or both.
+/// An error, as a key written twice in one object is (S0005). Only the
+/// names are labelled and quoted: the values may be secrets. `path` names
+/// the map, for messages; a pair of names for which `reported` holds (two
+/// entries of one literal, already reported where it was written) is
+/// skipped.
+pub fn duplicate_headers(
+    fields: &[crate::value::Field],
+    reported: &dyn Fn(Span, Span) -> bool,
+    path: &dyn Fn() -> String,
+    diags: &mut Diagnostics,
+) {
+    let mut seen: std::collections::BTreeMap<String, &crate::value::Field> =
+        std::collections::BTreeMap::new();
+    for f in fields {
+        if let Some(prev) = seen.insert(f.name.to_ascii_lowercase(), f)
+            && !reported(prev.name_span, f.name_span)
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateIdentity,
+                    format!(
+                        "`{}` sets one header twice: `{}` and `{}`",
+                        path(),
+                        prev.name,
+                        f.name
+                    ),
+                )
+                .primary(f.name_span, "set again here")
+                .secondary(prev.name_span, "first set here")
+                .note("HTTP header names do not depend on case")
+                .help(format!(
+                    "keep one of them; to replace an inherited header, remove it first with `-= \"{}\"`",
+                    prev.name
+                )),
+            );
+        }
+    }
+}
+
+/// Whether `ty` (or a variant of it) is a header map: a map whose keys
+/// have the `header-name` format.
+#[must_use]
+pub fn is_header_map(ty: &TypeDef) -> bool {
+    match ty {
+        TypeDef::Map { key_format, .. } => *key_format == Some(Format::HeaderName),
+        TypeDef::Union { variants } => variants.iter().any(is_header_map),
+        _ => false,
+    }
+}
+
 /// What makes two elements of a list of unique `items` the same: their
 /// value, with host names (and host patterns) compared without case, as
 /// DNS compares them and as `polc egress` lists them.
@@ -881,6 +1000,40 @@ mod tests {
         assert_eq!(text_problems("https://example.com", &url), []);
         // Only strings have text problems.
         assert_eq!(text_problems("x", &TypeDef::Boolean), []);
+    }
+
+    #[test]
+    fn template_problems_are_those_of_every_name() {
+        use crate::value::TemplatePart::{Lit, Profile};
+        let url = string(&[], &[], Some(1), Some(30), Some(Format::HttpsUrl));
+        let t = |parts: &[crate::value::TemplatePart]| template_problems(parts, &url);
+        // Credentials, whatever the name.
+        assert_eq!(
+            t(&[Lit("https://".into()), Profile, Lit(":pw@x.example".into())]),
+            [TextProblem::Credentials]
+        );
+        // A wrong scheme, whatever the name.
+        assert_eq!(
+            t(&[Lit("http://".into()), Profile]),
+            [TextProblem::Format("an https:// URL".into())]
+        );
+        // A port or a host label some name makes right; a length a name
+        // decides.
+        assert_eq!(t(&[Lit("https://x.example:".into()), Profile]), []);
+        assert_eq!(
+            t(&[Lit("https://".into()), Profile, Lit(".example".into())]),
+            []
+        );
+        assert_eq!(
+            t(&[
+                Lit("https://a-very-long-host-name.example/".into()),
+                Profile
+            ]),
+            []
+        );
+        // Allowed values and fixed-shape formats are left to the names.
+        let colour = string(&["#abcdef"], &[], None, None, Some(Format::Color));
+        assert_eq!(template_problems(&[Lit("#".into()), Profile], &colour), []);
     }
 
     #[test]
