@@ -1088,6 +1088,20 @@ fn nested_secrets_to_env(
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect::<String>()
     };
+    // A URL with a password (`https://user:pw@host`, C0206) is a secret as
+    // a whole: written into the policy it would end up in the repository.
+    if let (
+        TypeDef::String {
+            format: Some(f), ..
+        },
+        Json::String(text),
+    ) = (ty, &*v)
+        && f.is_url()
+        && crate::check::format::url_userinfo(text).is_some()
+    {
+        secrets.take(v, ty, schema, at, shown);
+        return;
+    }
     match (ty, v) {
         (TypeDef::Object { name }, Json::Object(map)) => {
             let Some(object) = schema.object_type(name) else {
@@ -1526,6 +1540,60 @@ mod tests {
                 "I0504 the secret `bootstrapHeaders[\"X-Api-Key\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY\")`",
                 "I0504 the secret `bootstrapHeaders[\"X_Api_Key\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2\")`",
                 "I0504 the secret `bootstrapHeaders[\"X-Api-Key_2\"]` was replaced by `env(\"POLC_BOOTSTRAP_HEADERS_X__API__KEY_2_2\")`",
+            ]
+        );
+    }
+
+    /// A URL with credentials is imported as `env()`, at the top level and
+    /// inside an object, so that its password never reaches the policy
+    /// source; one without is kept.
+    #[test]
+    fn urls_with_credentials_are_imported_as_env() {
+        let schema = Schema::builtin();
+        let imported = Imported {
+            values: vec![
+                (
+                    "inferenceGatewayBaseUrl".into(),
+                    serde_json::json!("https://svc:hunter2@gw.example.com"),
+                ),
+                (
+                    "managedMcpServers".into(),
+                    serde_json::json!([
+                        {"name": "wiki", "transport": "http", "url": "https://bot:s3cret@mcp.example.com/wiki"},
+                        {"name": "docs", "transport": "http", "url": "https://mcp.example.com/@docs"}
+                    ]),
+                ),
+            ],
+            kind: "test",
+            ..Imported::default()
+        };
+        let result = to_policy(&imported, "p", &schema);
+        assert!(!result.source.contains("hunter2"), "{}", result.source);
+        assert!(!result.source.contains("s3cret"), "{}", result.source);
+        assert!(
+            result
+                .source
+                .contains("inferenceGatewayBaseUrl = env(\"POLC_INFERENCE_GATEWAY_BASE_URL\")"),
+            "{}",
+            result.source
+        );
+        assert!(
+            result
+                .source
+                .contains("url = env(\"POLC_MANAGED_MCP_SERVERS_0_URL\")"),
+            "{}",
+            result.source
+        );
+        assert!(
+            result.source.contains("\"https://mcp.example.com/@docs\""),
+            "{}",
+            result.source
+        );
+        assert_eq!(
+            messages(&result),
+            [
+                "I0504 the secret `inferenceGatewayBaseUrl` was replaced by `env(\"POLC_INFERENCE_GATEWAY_BASE_URL\")`",
+                "I0504 the secret `managedMcpServers[0].url` was replaced by `env(\"POLC_MANAGED_MCP_SERVERS_0_URL\")`",
             ]
         );
     }
