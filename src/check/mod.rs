@@ -34,7 +34,7 @@ use crate::schema::Schema;
 use crate::schema::model::{KeyDef, Status, TypeDef};
 use crate::span::Span;
 use crate::suggest::did_you_mean;
-use crate::value::Value;
+use crate::value::{TemplatePart, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use types::Ctx;
 
@@ -75,6 +75,21 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
                 .is_some_and(unrepresentable::may_hold_uncarried)
         })
     });
+    // The keys some statement sets with `${profile}` in its value, and the
+    // templates written in those values by span: a concrete profile's bound
+    // values of these keys are checked for what depends on its name.
+    let mut templated = vec![false; resolved.keys.len()];
+    let mut templates: BTreeMap<Span, &[TemplatePart]> = BTreeMap::new();
+    for st in resolved.profiles.iter().flat_map(|p| &p.statements) {
+        if st.templated
+            && !st.is_meta()
+            && let Some(v) = &st.value
+            && let Some(flag) = templated.get_mut(st.key_id as usize)
+        {
+            *flag = true;
+            collect_templates(v, &mut templates);
+        }
+    }
     let collectors = crate::par::chunks(&ids, |chunk, _| {
         let mut collector = Collector::default();
         let key_ids = crate::resolve::KeyIds::new(&resolved.keys);
@@ -84,6 +99,8 @@ pub fn check(resolved: &Resolved, schema: &Schema, diags: &mut Diagnostics) {
             defs: &defs,
             case_groups: &case_groups,
             uncarried,
+            templated: &templated,
+            templates: &templates,
             schema,
         };
         for &id in chunk {
@@ -287,7 +304,32 @@ struct EffEnv<'a> {
     /// cannot carry ([`unrepresentable::may_hold_uncarried`]): only then
     /// are the profiles' values walked for one.
     uncarried: bool,
+    /// By key id, whether some statement sets the key with a template.
+    templated: &'a [bool],
+    /// The templates written in those statements, by span.
+    templates: &'a BTreeMap<Span, &'a [TemplatePart]>,
     schema: &'a Schema,
+}
+
+/// Adds the templates (strings with `${profile}` in them) inside `v`, by
+/// span: a bound value keeps the span of the template it comes from.
+fn collect_templates<'v>(v: &'v crate::value::Val, out: &mut BTreeMap<Span, &'v [TemplatePart]>) {
+    match &v.kind {
+        Value::Template(parts) => {
+            out.insert(v.span, parts);
+        }
+        Value::List(items) => {
+            for e in items.iter() {
+                collect_templates(e, out);
+            }
+        }
+        Value::Object(fields) => {
+            for f in fields.iter() {
+                collect_templates(&f.value, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The provider a rule's condition requires: its `when` is `provider = X`,
@@ -372,6 +414,9 @@ fn check_effective<'a>(
     // The checks of what a response carries apply to what is built and
     // fetched: concrete profiles whose devices apply a response.
     let served = boot.as_ref().filter(|b| concrete && b.fetched());
+    // Problems of values bound to this profile's name: the profiles they
+    // are found in are always named, since the template does not show them.
+    let mut bound = Diagnostics::new();
     let mut app_behavior_only = true;
     let mut any_key = false;
     for (key_id, key, ev) in eff.iter_ids() {
@@ -384,6 +429,13 @@ fn check_effective<'a>(
         };
         app_behavior_only &= def.app_behavior;
         let set_at = ev.steps.first().map_or(ev.value.span, |s| s.span);
+        // A value written with `${profile}`, bound to this profile's name:
+        // what depends on the name is decided for the profiles built.
+        if concrete && env.templated.get(key_id as usize).copied().unwrap_or(false) {
+            let ctx = Ctx::key(schema, &def.name, def.secret, false);
+            let template = |span: Span| env.templates.get(&span).copied();
+            types::check_bound(&ev.value, &def.ty, &ctx, &template, &mut bound);
+        }
         if let Some((pk, p, pspan)) = &provider
             && !def.providers.is_empty()
             && !def.providers.iter().any(|x| x == p)
@@ -490,7 +542,10 @@ fn check_effective<'a>(
         }
     }
     for d in diags.into_sorted() {
-        out.add(d, id, decl.span);
+        out.add(d, id, decl.span, false);
+    }
+    for d in bound.into_sorted() {
+        out.add(d, id, decl.span, true);
     }
 }
 
@@ -573,8 +628,10 @@ impl Collector {
         }
     }
 
-    fn add(&mut self, d: Diagnostic, profile: ProfileId, profile_span: Span) {
-        let inherited = d.primary_span().is_some_and(|s| !profile_span.contains(s));
+    /// Adds a profile's finding; `named`: the profiles are named even if it
+    /// is only this one, in its own body.
+    fn add(&mut self, d: Diagnostic, profile: ProfileId, profile_span: Span, named: bool) {
+        let inherited = named || d.primary_span().is_some_and(|s| !profile_span.contains(s));
         let key = (d.code, d.message.clone(), d.primary_span());
         let entry = self
             .items

@@ -289,6 +289,75 @@ fn template_text(parts: &[crate::value::TemplatePart]) -> String {
     bind(parts, "${profile}")
 }
 
+/// Checks the strings of `v`, an effective value in which `${profile}` is
+/// bound to a concrete profile's name, that were written as templates
+/// (`template` gives the parts of the template written at a span): their
+/// problems that depend on the name (allowed values, lengths, formats), not
+/// those [`template_problems`] finds whatever the name, which are reported
+/// where the template is written. The messages quote the template, not the
+/// bound value, so that the profiles it fails in share one diagnostic.
+pub fn check_bound<'p>(
+    v: &Val,
+    ty: &TypeDef,
+    ctx: &Ctx<'_>,
+    template: &dyn Fn(Span) -> Option<&'p [crate::value::TemplatePart]>,
+    diags: &mut Diagnostics,
+) {
+    match (ty, &v.kind) {
+        (TypeDef::Union { variants }, _) => {
+            if let Some(t) = variant_for(v, variants) {
+                check_bound(v, t, ctx, template, diags);
+            }
+        }
+        (TypeDef::String { .. }, Value::Str(s)) => {
+            let Some(parts) = template(v.span) else {
+                return;
+            };
+            let problems = text_problems(s, ty);
+            if problems.is_empty() {
+                return;
+            }
+            let everywhere = template_problems(parts, ty);
+            let text = template_text(parts);
+            for p in problems {
+                if !matches!(p, TextProblem::Credentials) && !everywhere.contains(&p) {
+                    diags.push(p.bound(&text, v.span, ctx));
+                }
+            }
+        }
+        (TypeDef::List { items, .. }, Value::List(elements)) => {
+            for (i, e) in elements.iter().enumerate() {
+                check_bound(e, items, &ctx.child(Seg::Index(i), false), template, diags);
+            }
+        }
+        (
+            TypeDef::Map {
+                values,
+                secret_values,
+                ..
+            },
+            Value::Object(fields),
+        ) => {
+            for f in fields.iter() {
+                let inner = ctx.child(Seg::Name(&f.name), *secret_values);
+                check_bound(&f.value, values, &inner, template, diags);
+            }
+        }
+        (TypeDef::Object { name }, Value::Object(fields)) => {
+            let Some(obj) = ctx.schema.object_type(name) else {
+                return;
+            };
+            for f in fields.iter() {
+                if let Some(def) = obj.fields.iter().find(|d| *d.name == *f.name) {
+                    let inner = ctx.child(Seg::Name(&f.name), def.secret);
+                    check_bound(&f.value, &def.ty, &inner, template, diags);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 impl TextProblem<'_> {
     /// What is wrong, without the text: it completes "it ..." (`is empty`,
     /// `is not an https:// URL`).
@@ -305,6 +374,72 @@ impl TextProblem<'_> {
             TextProblem::TooShort { min, .. } => format!("is shorter than {min} characters"),
             TextProblem::Credentials => "is a URL with a user name or password in it".into(),
             TextProblem::Format(expected) => format!("is not {expected}"),
+        }
+    }
+
+    /// The diagnostic for a template (`text`, `${profile}` included) at
+    /// `span` whose value bound to some profile's name has this problem:
+    /// the same for every profile it fails in (the checker names them), so
+    /// it quotes the template (masked like a literal), never the bound value
+    /// or its length.
+    #[must_use]
+    pub fn bound(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
+        let shown = if ctx.secret {
+            "this value".to_string()
+        } else {
+            let masked = crate::redact::mask_url_credentials(text);
+            format!("`{}`", masked.as_deref().unwrap_or(text))
+        };
+        let (code, label) = match self {
+            TextProblem::Deprecated(dep) => (
+                Code::DeprecatedValue,
+                match &dep.deprecation.replaced_by {
+                    Some(r) => format!("deprecated: use `{r}` instead"),
+                    None => "deprecated".to_string(),
+                },
+            ),
+            TextProblem::NotAllowed(values) if values.len() > 6 => (
+                Code::InvalidEnumValue,
+                format!("not one of the {} allowed values", values.len()),
+            ),
+            TextProblem::NotAllowed(values) => (
+                Code::InvalidEnumValue,
+                format!("expected one of {}", quote_list(values)),
+            ),
+            TextProblem::TooLong { max, .. } => {
+                (Code::OutOfRange, format!("at most {max} characters"))
+            }
+            TextProblem::TooShort { min, .. } => {
+                (Code::OutOfRange, format!("at least {min} characters"))
+            }
+            TextProblem::Credentials => (Code::CredentialsInUrl, "credentials".to_string()),
+            TextProblem::Format(expected) => (Code::InvalidFormat, format!("expected {expected}")),
+        };
+        let d = Diagnostic::new(
+            code,
+            format!(
+                "`{}` {} with the profile's name in {shown}",
+                ctx.path(),
+                self.hidden()
+            ),
+        )
+        .primary(span, label)
+        .help(format!(
+            "`${{profile}}` is the name of each concrete profile built: write the value without it in the profiles where the name does not fit, or rename them{}",
+            match self {
+                TextProblem::NotAllowed(values) if values.len() > 6 => format!(
+                    " (`polc schema {}` lists the allowed values)",
+                    ctx.root_key()
+                ),
+                _ => String::new(),
+            }
+        ));
+        match self {
+            TextProblem::Deprecated(dep) => match &dep.deprecation.cutoff {
+                Some(cutoff) => d.note(format!("the app stops accepting it after {cutoff}")),
+                None => d,
+            },
+            _ => d,
         }
     }
 
@@ -1034,6 +1169,42 @@ mod tests {
         // Allowed values and fixed-shape formats are left to the names.
         let colour = string(&["#abcdef"], &[], None, None, Some(Format::Color));
         assert_eq!(template_problems(&[Lit("#".into()), Profile], &colour), []);
+    }
+
+    #[test]
+    fn a_bound_template_is_quoted_as_written_and_masked() {
+        use crate::value::TemplatePart::{Lit, Profile};
+        let schema = Schema::builtin();
+        let span = Span {
+            file: crate::source::FileId(0),
+            start: 0,
+            end: 3,
+        };
+        let ty = string(&[], &[], None, Some(12), Some(Format::HttpsUrl));
+        let parts = [Lit("https://u:pw@".into()), Profile, Lit(".example".into())];
+        let template = |_: Span| Some(&parts[..]);
+        let bound = |name: &str, secret: bool| {
+            let v = Val::new(
+                Value::Str(format!("https://u:pw@{name}.example").into()),
+                span,
+            );
+            let mut diags = Diagnostics::new();
+            let ctx = Ctx::key(&schema, "k", secret, false);
+            check_bound(&v, &ty, &ctx, &template, &mut diags);
+            diags.into_sorted()
+        };
+        // The length depends on the name; the credentials do not (reported
+        // where the template is written): one problem, the same message for
+        // every name, without the password.
+        let [a] = bound("us", false).try_into().unwrap();
+        let [b] = bound("europe", false).try_into().unwrap();
+        assert_eq!(a.code, Code::OutOfRange);
+        assert_eq!(a.message, b.message);
+        assert!(!a.message.contains("pw"), "{}", a.message);
+        assert!(a.message.contains("${profile}"), "{}", a.message);
+        // A secret is not quoted at all.
+        let [s] = bound("us", true).try_into().unwrap();
+        assert!(!s.message.contains("example"), "{}", s.message);
     }
 
     #[test]
