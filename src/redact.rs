@@ -56,10 +56,20 @@ pub trait Redact: Sized {
 /// `text` with the user information of a URL masked, when it has some:
 /// `https://user:<redacted>@host` (the user name is kept when a password
 /// follows it), `https://<redacted>@host` (a user name alone is often a
-/// token). `None` when there is nothing to mask.
+/// token). In a text that is not a valid http(s) URL, what may be a
+/// password broken by a `/`, `?` or `#` (`https://user:pa/ss@host`) is
+/// masked whole, from `://` to the last `@`
+/// ([`crate::check::format::url_userinfo_loose`]). `None` when there is
+/// nothing to mask.
 #[must_use]
 pub fn mask_url_credentials(text: &str) -> Option<String> {
-    let hidden = url_secret(text)?;
+    use crate::check::format;
+    let hidden = url_secret(text).or_else(|| {
+        format::check(crate::schema::model::Format::HttpUrl, text)
+            .is_err()
+            .then(|| format::url_userinfo_loose(text))
+            .flatten()
+    })?;
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..hidden.start]);
     out.push_str(REDACTED);
@@ -332,6 +342,21 @@ mod tests {
         );
         assert_eq!(mask_url_credentials("https://gw.example/a@b"), None);
         assert_eq!(mask_url_credentials("user@example.com"), None);
+        // A password with a `/` breaks the authority: the URL is not valid,
+        // and everything up to the last `@` is masked.
+        assert_eq!(
+            mask_url_credentials("https://u:pa/ss@otel.example.com").as_deref(),
+            Some("https://<redacted>@otel.example.com")
+        );
+        assert_eq!(
+            mask_url_credentials("ftp://u:p?w#d@h.example/x").as_deref(),
+            Some("ftp://<redacted>@h.example/x")
+        );
+        // A valid URL with a port and an `@` in its path has no password.
+        assert_eq!(
+            mask_url_credentials("https://registry.example:8443/@scope/pkg"),
+            None
+        );
         // A template (never shown as written today) keeps no password either.
         let span = crate::span::Span::new(crate::source::FileId(0), 0, 0);
         let template = Val::new(

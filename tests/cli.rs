@@ -252,6 +252,38 @@ fn check_masks_the_password_of_a_templated_url() {
     }
 }
 
+/// A password that breaks its URL (`https://u:pa/ss@host`) is masked in
+/// `check`'s messages and quoted lines and in `show`.
+#[test]
+fn a_password_that_breaks_its_url_is_never_printed() {
+    let case = "tests/ui/check/credentials-in-broken-url.policy";
+    for format in ["human", "json"] {
+        let (code, stdout, stderr) = polc(&["check", "--format", format, case]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let out = format!("{stdout}{stderr}");
+        assert_eq!(out.matches("C0206").count(), 2, "{format}:\n{out}");
+        for password in ["pa/ss-SECRET", "SECRET2"] {
+            assert!(!out.contains(password), "{format} shows {password}:\n{out}");
+        }
+        let (_, stdout, stderr) = polc(&["show", "p", "--path", case, "--format", format]);
+        let out = format!("{stdout}{stderr}");
+        assert!(
+            out.contains("https://<redacted>@otel.example.com"),
+            "{format}:\n{out}"
+        );
+        assert!(
+            out.contains("https://boot.example.com:8443/@team/config"),
+            "{format}:\n{out}"
+        );
+        for password in ["pa/ss-SECRET", "SECRET2"] {
+            assert!(
+                !out.contains(password),
+                "show {format} shows {password}:\n{out}"
+            );
+        }
+    }
+}
+
 /// Header names that differ only in case are one header (C0210); the
 /// values of a secret header map stay out of `polc check`'s output.
 #[test]

@@ -210,6 +210,20 @@ pub fn url_userinfo(value: &str) -> Option<std::ops::Range<usize>> {
     Some(start..start + at)
 }
 
+/// What may be the user information of a URL that is not valid (its
+/// authority broken by a `/`, `?` or `#` that a password holds,
+/// `https://user:pa/ss@host`): everything between `://` and the last `@`,
+/// when it holds a `:`. Used only where the URL is invalid anyway, to mask
+/// what could be a password and to say so (C0206); a valid URL's user
+/// information is [`url_userinfo`].
+#[must_use]
+pub fn url_userinfo_loose(value: &str) -> Option<std::ops::Range<usize>> {
+    let (scheme, rest) = value.split_once("://")?;
+    let start = scheme.len() + 3;
+    let at = rest.rfind('@')?;
+    rest[..at].contains(':').then_some(start..start + at)
+}
+
 /// The host part of a URL's authority (no user info, no port).
 #[must_use]
 pub fn host_of_authority(authority: &str) -> &str {

@@ -221,7 +221,10 @@ pub fn text_problems<'t>(text: &str, ty: &'t TypeDef) -> Vec<TextProblem<'t>> {
             Err(FormatError::Invalid(expected)) => {
                 // A URL that is wrong in another way (its scheme) may carry
                 // a password all the same: said, so that it is masked.
-                if f.is_url() && format::url_userinfo(text).is_some() {
+                if f.is_url()
+                    && (format::url_userinfo(text).is_some()
+                        || format::url_userinfo_loose(text).is_some())
+                {
                     problems.push(TextProblem::Credentials);
                 }
                 problems.push(TextProblem::Format(expected));
