@@ -1097,7 +1097,7 @@ fn nested_secrets_to_env(
         Json::String(text),
     ) = (ty, &*v)
         && f.is_url()
-        && crate::check::format::url_userinfo(text).is_some()
+        && crate::redact::mask_url_credentials(text).is_some()
     {
         secrets.take(v, ty, schema, at, shown);
         return;
@@ -1560,7 +1560,8 @@ mod tests {
                     "managedMcpServers".into(),
                     serde_json::json!([
                         {"name": "wiki", "transport": "http", "url": "https://bot:s3cret@mcp.example.com/wiki"},
-                        {"name": "docs", "transport": "http", "url": "https://mcp.example.com/@docs"}
+                        {"name": "docs", "transport": "http", "url": "https://mcp.example.com/@docs"},
+                        {"name": "jira", "transport": "http", "url": "https://bot:pa/ss@jira.example.com"}
                     ]),
                 ),
             ],
@@ -1570,6 +1571,7 @@ mod tests {
         let result = to_policy(&imported, "p", &schema);
         assert!(!result.source.contains("hunter2"), "{}", result.source);
         assert!(!result.source.contains("s3cret"), "{}", result.source);
+        assert!(!result.source.contains("pa/ss"), "{}", result.source);
         assert!(
             result
                 .source
@@ -1594,6 +1596,7 @@ mod tests {
             [
                 "I0504 the secret `inferenceGatewayBaseUrl` was replaced by `env(\"POLC_INFERENCE_GATEWAY_BASE_URL\")`",
                 "I0504 the secret `managedMcpServers[0].url` was replaced by `env(\"POLC_MANAGED_MCP_SERVERS_0_URL\")`",
+                "I0504 the secret `managedMcpServers[2].url` was replaced by `env(\"POLC_MANAGED_MCP_SERVERS_2_URL\")`",
             ]
         );
     }
