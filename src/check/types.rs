@@ -387,12 +387,7 @@ impl TextProblem<'_> {
     /// or its length.
     #[must_use]
     pub fn bound(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
-        let shown = if ctx.secret {
-            "this value".to_string()
-        } else {
-            let masked = crate::redact::mask_url_credentials(text);
-            format!("`{}`", masked.as_deref().unwrap_or(text))
-        };
+        let shown = quoted(text, ctx);
         let (code, label) = match self {
             TextProblem::Deprecated(dep) => (
                 Code::DeprecatedValue,
@@ -451,14 +446,7 @@ impl TextProblem<'_> {
     /// of a URL.
     #[must_use]
     pub fn literal(&self, text: &str, span: Span, ctx: &Ctx<'_>) -> Diagnostic {
-        let shown = || {
-            if ctx.secret {
-                "this value".to_string()
-            } else {
-                let masked = crate::redact::mask_url_credentials(text);
-                format!("`{}`", masked.as_deref().unwrap_or(text))
-            }
-        };
+        let shown = || quoted(text, ctx);
         match self {
             TextProblem::Deprecated(dep) => deprecation(
                 Code::DeprecatedValue,
@@ -525,6 +513,17 @@ impl TextProblem<'_> {
             .primary(span, format!("expected {expected}"))
             .help(format!("`{}` takes {expected}", ctx.path())),
         }
+    }
+}
+
+/// `text` as a diagnostic's message quotes it: in backticks, with a URL's
+/// password masked; `this value` where `ctx` is a secret.
+fn quoted(text: &str, ctx: &Ctx<'_>) -> String {
+    if ctx.secret {
+        "this value".to_string()
+    } else {
+        let masked = crate::redact::mask_url_credentials(text);
+        format!("`{}`", masked.as_deref().unwrap_or(text))
     }
 }
 
