@@ -472,6 +472,8 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                 let outcome = outcome.unwrap_or_else(|| build(&|batch| staging.write_all(batch)));
                 // The warnings about the values `env()` read come with the
                 // build's outcome; sorted with the compiler's diagnostics.
+                // (With --deny-warnings there are none: `env_warnings`, which
+                // asks the same check, found none before the build.)
                 let (outcome, env_diagnostics) = match outcome {
                     Ok(built) => (Ok(built.entries), built.warnings),
                     Err(polc::emit::build::BuildError::Diagnostics(found)) => (Err(None), found),
@@ -482,17 +484,7 @@ fn execute(cli: &Cli, color: bool) -> Result<u8, Failure> {
                     all.extend(diagnostics.drain(..).chain(env_diagnostics));
                     diagnostics = all.into_sorted();
                 }
-                let warned = diagnostics.iter().any(|d| d.severity == Severity::Warning);
                 match outcome {
-                    // Not reached while `env_warnings` finds what the build
-                    // does; kept so that a warning only a build can find
-                    // still refuses.
-                    Ok(_) if *deny_warnings && warned => {
-                        staging.discard();
-                        format_diagnostics(&diagnostics)?;
-                        err("error: nothing was written\n");
-                        Ok(PROBLEMS)
-                    }
                     Ok(entries) => {
                         let written = std::time::Instant::now();
                         if up_to_date {
